@@ -150,15 +150,23 @@ const (
 )
 
 // Execution is the status record stored as executions/{executionId}.json.
+// Times are RFC 3339 strings kept as written (the workflow writes some of
+// them), so a record is served exactly as stored; use FormatTime to make one.
 type Execution struct {
-	ExecutionID  string    `json:"executionId"`
-	ExecutionArn string    `json:"executionArn"`
-	Status       Status    `json:"status"`
-	StartDate    time.Time `json:"startDate"`
-	UpdatedAt    time.Time `json:"updatedAt"`
-	Dragon       *Record   `json:"dragon,omitempty"`
-	Error        string    `json:"error,omitempty"`
-	Cause        string    `json:"cause,omitempty"`
+	ExecutionID  string  `json:"executionId"`
+	ExecutionArn string  `json:"executionArn"`
+	Status       Status  `json:"status"`
+	StartDate    string  `json:"startDate"`
+	UpdatedAt    string  `json:"updatedAt"`
+	Dragon       *Record `json:"dragon,omitempty"`
+	Error        string  `json:"error,omitempty"`
+	Cause        string  `json:"cause,omitempty"`
+}
+
+// FormatTime formats t as the application writes times: RFC 3339 in UTC
+// with milliseconds, like Step Functions' own timestamps.
+func FormatTime(t time.Time) string {
+	return t.UTC().Format("2006-01-02T15:04:05.000Z07:00")
 }
 
 // ExecutionKey is the S3 key of an execution's status record.

@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dragons-dev/dragons/events"
 	"github.com/dragons-dev/dragons/schemas"
@@ -204,5 +205,12 @@ func TestExamplesDecodeIntoTheGoTypes(t *testing.T) {
 				t.Errorf("%s: ParseSubmission error = %v", f, err)
 			}
 		}
+	}
+}
+
+func TestFormatTime(t *testing.T) {
+	ts := time.Date(2026, 3, 14, 10, 26, 53, 589_400_000, time.FixedZone("x", 3600))
+	if got := FormatTime(ts); got != "2026-03-14T09:26:53.589Z" {
+		t.Errorf("FormatTime = %q", got)
 	}
 }

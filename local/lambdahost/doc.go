@@ -1,0 +1,13 @@
+// Package lambdahost runs Lambda functions on this machine the way Lambda does: each
+// function is a native binary started as a child process whose AWS_LAMBDA_RUNTIME_API
+// points at a Runtime API server of its own. One process handles one invocation at
+// a time; concurrency means more processes, up to the function's reserved
+// concurrency (beyond which invocations are throttled) or the host's per-function
+// process cap (beyond which they wait). A timeout kills the process, a crash
+// restarts it, and stdout/stderr go to a log sink with START/END/REPORT lines.
+// It also serves the Lambda Invoke API (RequestResponse, Event with retries and an
+// on-failure destination, DryRun).
+//
+// It does not build binaries from templates (Build is a helper for that), emulate
+// layers, versions or aliases, or isolate processes from the host.
+package lambdahost

@@ -1,0 +1,373 @@
+package lambdahost
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"sort"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/dragons-dev/dragons/local/awsproto"
+)
+
+// Payload limits, as Lambda enforces them.
+const (
+	MaxSyncPayload  = 6 << 20 // request and response of a RequestResponse invoke
+	MaxAsyncPayload = 1 << 20 // request of an Event invoke
+)
+
+// LogSink receives function output, one line at a time.
+type LogSink interface {
+	AppendLog(group, stream string, t time.Time, message string)
+}
+
+// FunctionConfig describes one function.
+type FunctionConfig struct {
+	Name    string
+	ARN     string
+	Binary  string // path of the executable (the function's bootstrap)
+	WorkDir string // working directory of the process; "" = the binary's directory
+	Env     map[string]string
+	Timeout time.Duration // default 3s
+	Memory  int           // MB, default 128
+	// ReservedConcurrency > 0 throttles invocations beyond that many at once.
+	ReservedConcurrency int
+	LogGroup            string // default /aws/lambda/<name>
+	// OnFailure receives async invocations that failed after their retries, as the
+	// ARN of an SQS queue (DeadLetterConfig or an OnFailure destination).
+	OnFailure string
+	// MaxRetryAttempts for async invocations (0-2, AWS's default 2). -1 means 0.
+	MaxRetryAttempts int
+}
+
+// InvokeRecord describes a finished invocation, for tracing and metrics.
+type InvokeRecord struct {
+	Function  string
+	ARN       string
+	RequestID string
+	Start     time.Time
+	End       time.Time
+	// TraceHeader is the X-Amzn-Trace-Id the caller sent; ServiceSegment and
+	// FunctionSegment are the ids the host used for the AWS::Lambda and
+	// AWS::Lambda::Function segments (the function's Parent).
+	TraceHeader     string
+	ServiceSegment  string
+	FunctionSegment string
+	ErrorType       string
+	Kind            ErrorKind
+	ColdStart       bool
+}
+
+// Options configure a Host.
+type Options struct {
+	Region string
+	// Endpoint is set as AWS_ENDPOINT_URL for functions (the local edge).
+	Endpoint string
+	// XRayDaemon is set as AWS_XRAY_DAEMON_ADDRESS.
+	XRayDaemon string
+	Logs       LogSink
+	// MaxProcesses caps the processes of one function without reserved
+	// concurrency; further invocations wait for one. Default 8.
+	MaxProcesses int
+	// MaxResponseBytes limits a response; default MaxSyncPayload.
+	MaxResponseBytes int64
+	// AsyncRetryDelay is the wait before the first async retry (doubled for the
+	// second). AWS waits about a minute; default 1s.
+	AsyncRetryDelay time.Duration
+	// OnInvoke, when set, is called after every invocation.
+	OnInvoke func(InvokeRecord)
+	// Deliver sends a failed async invocation record to an SQS queue ARN.
+	Deliver func(ctx context.Context, queueARN string, body []byte) error
+	Now     func() time.Time
+}
+
+// Host runs functions.
+type Host struct {
+	opts  Options
+	mu    sync.Mutex
+	fns   map[string]*function // by name
+	async sync.WaitGroup
+	stop  chan struct{}
+}
+
+// New returns a Host.
+func New(opts Options) *Host {
+	if opts.Region == "" {
+		opts.Region = "us-east-1"
+	}
+	if opts.MaxProcesses <= 0 {
+		opts.MaxProcesses = 8
+	}
+	if opts.MaxResponseBytes <= 0 {
+		opts.MaxResponseBytes = MaxSyncPayload
+	}
+	if opts.AsyncRetryDelay <= 0 {
+		opts.AsyncRetryDelay = time.Second
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	return &Host{opts: opts, fns: map[string]*function{}, stop: make(chan struct{})}
+}
+
+func (h *Host) now() time.Time { return h.opts.Now() }
+
+// function is a registered function and its pool of processes.
+type function struct {
+	host  *Host
+	cfg   FunctionConfig
+	slots chan struct{} // one per process allowed
+	mu    sync.Mutex
+	idle  []*worker
+	busy  int
+	all   map[*worker]bool
+}
+
+func (f *function) logGroup() string {
+	if f.cfg.LogGroup != "" {
+		return f.cfg.LogGroup
+	}
+	return "/aws/lambda/" + f.cfg.Name
+}
+
+func (f *function) environment(runtimeAPI, stream string) []string {
+	env := baseEnvironment()
+	for k, v := range f.cfg.Env {
+		env = append(env, k+"="+v)
+	}
+	h := f.host.opts
+	env = append(env,
+		"AWS_REGION="+h.Region,
+		"AWS_DEFAULT_REGION="+h.Region,
+		"AWS_LAMBDA_FUNCTION_NAME="+f.cfg.Name,
+		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE="+strconv.Itoa(f.cfg.Memory),
+		"AWS_LAMBDA_LOG_GROUP_NAME="+f.logGroup(),
+		"AWS_LAMBDA_LOG_STREAM_NAME="+stream,
+		"AWS_LAMBDA_RUNTIME_API="+runtimeAPI,
+		"LAMBDA_TASK_ROOT="+f.cfg.WorkDir,
+	)
+	if h.Endpoint != "" {
+		env = append(env, "AWS_ENDPOINT_URL="+h.Endpoint)
+	}
+	if h.XRayDaemon != "" {
+		env = append(env, "AWS_XRAY_DAEMON_ADDRESS="+h.XRayDaemon)
+	}
+	return env
+}
+
+// AddFunction registers a function. Processes start on first use.
+func (h *Host) AddFunction(cfg FunctionConfig) error {
+	if cfg.Name == "" || cfg.Binary == "" {
+		return fmt.Errorf("add function: name and binary are required")
+	}
+	if cfg.ARN == "" {
+		cfg.ARN = fmt.Sprintf("arn:aws:lambda:%s:000000000000:function:%s", h.opts.Region, cfg.Name)
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 3 * time.Second
+	}
+	if cfg.Memory <= 0 {
+		cfg.Memory = 128
+	}
+	if cfg.MaxRetryAttempts == 0 {
+		cfg.MaxRetryAttempts = 2
+	}
+	n := h.opts.MaxProcesses
+	if cfg.ReservedConcurrency > 0 {
+		n = cfg.ReservedConcurrency
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if old, ok := h.fns[cfg.Name]; ok {
+		old.shutdown()
+	}
+	h.fns[cfg.Name] = &function{host: h, cfg: cfg, slots: make(chan struct{}, n), all: map[*worker]bool{}}
+	return nil
+}
+
+// Functions returns the registered function configurations, sorted by name.
+func (h *Host) Functions() []FunctionConfig {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	out := make([]FunctionConfig, 0, len(h.fns))
+	for _, f := range h.fns {
+		out = append(out, f.cfg)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// lookup finds a function by name, ARN or partial ARN.
+func (h *Host) lookup(nameOrARN string) (*function, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if f, ok := h.fns[nameOrARN]; ok {
+		return f, nil
+	}
+	for _, f := range h.fns {
+		if f.cfg.ARN == nameOrARN || f.cfg.ARN+":$LATEST" == nameOrARN {
+			return f, nil
+		}
+	}
+	return nil, awsproto.Errorf(http.StatusNotFound, "ResourceNotFoundException", "Function not found: %s", nameOrARN)
+}
+
+// InvokeOptions are the optional parts of an invocation.
+type InvokeOptions struct {
+	TraceHeader   string // X-Amzn-Trace-Id of the caller
+	ClientContext string // base64 client context
+}
+
+// Result is the outcome of a synchronous invocation.
+type Result struct {
+	RequestID string
+	Payload   []byte
+	// FunctionError is "Unhandled" when the function failed, as the Invoke API's
+	// X-Amz-Function-Error header; ErrorType and Kind say how.
+	FunctionError string
+	ErrorType     string
+	Kind          ErrorKind
+}
+
+// Invoke runs one synchronous invocation. Errors are *awsproto.Error values for the
+// Invoke API's own failures (unknown function, throttling, payload too large);
+// function failures are reported in the Result.
+func (h *Host) Invoke(ctx context.Context, name string, payload []byte, o InvokeOptions) (*Result, error) {
+	f, err := h.lookup(name)
+	if err != nil {
+		return nil, err
+	}
+	if len(payload) > MaxSyncPayload {
+		return nil, awsproto.Errorf(http.StatusRequestEntityTooLarge, "RequestTooLargeException", "Request must be smaller than %d bytes for the InvokeFunction operation", MaxSyncPayload)
+	}
+	return f.invoke(ctx, payload, o)
+}
+
+func newRequestID() string { return awsproto.NewRequestID() }
+
+func newSegmentID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+func (f *function) invoke(ctx context.Context, payload []byte, o InvokeOptions) (*Result, error) {
+	if f.cfg.ReservedConcurrency > 0 {
+		select {
+		case f.slots <- struct{}{}:
+		default:
+			return nil, &awsproto.Error{Code: "TooManyRequestsException", Message: "Rate Exceeded.", Status: http.StatusTooManyRequests, Sender: true,
+				Header: http.Header{"Retry-After": {"1"}}}
+		}
+	} else {
+		select {
+		case f.slots <- struct{}{}:
+		case <-ctx.Done():
+			return nil, fmt.Errorf("wait for a %s process: %w", f.cfg.Name, ctx.Err())
+		}
+	}
+	defer func() { <-f.slots }()
+
+	w, cold, err := f.acquire()
+	if err != nil {
+		return nil, err
+	}
+	rec := InvokeRecord{
+		Function: f.cfg.Name, ARN: f.cfg.ARN, RequestID: newRequestID(),
+		Start: f.host.now(), TraceHeader: o.TraceHeader, ColdStart: cold,
+		ServiceSegment: newSegmentID(), FunctionSegment: newSegmentID(),
+	}
+	inv := &invocation{
+		id:       rec.RequestID,
+		payload:  payload,
+		deadline: rec.Start.Add(f.cfg.Timeout),
+		trace:    runtimeTraceHeader(o.TraceHeader, rec.FunctionSegment),
+		client:   o.ClientContext,
+	}
+	w.log(fmt.Sprintf("START RequestId: %s Version: $LATEST", inv.id))
+	out := w.invoke(ctx, inv)
+	rec.End = f.host.now()
+	w.log(fmt.Sprintf("END RequestId: %s", inv.id))
+	dur := rec.End.Sub(rec.Start)
+	w.log(fmt.Sprintf("REPORT RequestId: %s\tDuration: %.2f ms\tBilled Duration: %d ms\tMemory Size: %d MB\tMax Memory Used: %d MB",
+		inv.id, float64(dur.Microseconds())/1000, dur.Milliseconds()+1, f.cfg.Memory, maxRSSMB(w)))
+	f.release(w)
+	rec.ErrorType, rec.Kind = out.errorType, out.kind
+	if f.host.opts.OnInvoke != nil {
+		f.host.opts.OnInvoke(rec)
+	}
+	res := &Result{RequestID: inv.id, Payload: out.payload, ErrorType: out.errorType, Kind: out.kind}
+	if out.kind != ErrorNone {
+		res.FunctionError = "Unhandled"
+	}
+	return res, nil
+}
+
+// acquire returns an idle process or starts a new one.
+func (f *function) acquire() (*worker, bool, error) {
+	f.mu.Lock()
+	for len(f.idle) > 0 {
+		w := f.idle[len(f.idle)-1]
+		f.idle = f.idle[:len(f.idle)-1]
+		if w.alive() {
+			f.busy++
+			f.mu.Unlock()
+			return w, false, nil
+		}
+		delete(f.all, w)
+	}
+	f.busy++
+	f.mu.Unlock()
+	w, err := startWorker(f)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err != nil {
+		f.busy--
+		return nil, false, &awsproto.Error{Code: "ServiceException", Message: err.Error(), Status: http.StatusInternalServerError}
+	}
+	f.all[w] = true
+	return w, true, nil
+}
+
+func (f *function) release(w *worker) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.busy--
+	if w.alive() {
+		f.idle = append(f.idle, w)
+		return
+	}
+	delete(f.all, w)
+}
+
+func (f *function) shutdown() {
+	f.mu.Lock()
+	ws := make([]*worker, 0, len(f.all))
+	for w := range f.all {
+		ws = append(ws, w)
+	}
+	f.idle = nil
+	f.mu.Unlock()
+	for _, w := range ws {
+		w.kill()
+	}
+}
+
+// Close stops every process and waits for async invocations in flight.
+func (h *Host) Close() {
+	close(h.stop)
+	h.async.Wait()
+	h.mu.Lock()
+	fns := make([]*function, 0, len(h.fns))
+	for _, f := range h.fns {
+		fns = append(fns, f)
+	}
+	h.mu.Unlock()
+	for _, f := range fns {
+		f.shutdown()
+	}
+}

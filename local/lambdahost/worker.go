@@ -1,0 +1,197 @@
+package lambdahost
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"sync"
+	"time"
+)
+
+// ErrorKind classifies how an invocation failed.
+type ErrorKind int
+
+// The ways an invocation can fail.
+const (
+	ErrorNone    ErrorKind = iota
+	ErrorHandled           // the function returned an error
+	ErrorTimeout           // the function ran past its timeout and was killed
+	ErrorCrash             // the process exited during the invocation
+	ErrorInit              // the runtime reported an initialization error
+)
+
+// worker is one running function process with its own Runtime API.
+type worker struct {
+	fn     *function
+	api    *runtimeAPI
+	cmd    *exec.Cmd
+	stream string
+	exited chan struct{}
+	logWG  sync.WaitGroup
+	dead   bool
+}
+
+func newStreamName(now time.Time) string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return now.UTC().Format("2006/01/02") + "/[$LATEST]" + hex.EncodeToString(b[:])
+}
+
+// startWorker starts a process for fn.
+func startWorker(fn *function) (*worker, error) {
+	api, err := newRuntimeAPI(fn.cfg.ARN, fn.host.opts.MaxResponseBytes)
+	if err != nil {
+		return nil, err
+	}
+	w := &worker{fn: fn, api: api, stream: newStreamName(fn.host.now()), exited: make(chan struct{})}
+	cmd := exec.Command(fn.cfg.Binary)
+	cmd.Dir = fn.cfg.WorkDir
+	cmd.Env = fn.environment(api.addr(), w.stream)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		api.close()
+		return nil, fmt.Errorf("stdout pipe for %s: %w", fn.cfg.Name, err)
+	}
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		api.close()
+		return nil, fmt.Errorf("stderr pipe for %s: %w", fn.cfg.Name, err)
+	}
+	if err := cmd.Start(); err != nil {
+		api.close()
+		return nil, fmt.Errorf("start %s (%s): %w", fn.cfg.Name, fn.cfg.Binary, err)
+	}
+	w.cmd = cmd
+	w.logWG.Add(2)
+	go w.pump(stdout)
+	go w.pump(stderr)
+	go func() {
+		w.logWG.Wait()
+		_ = cmd.Wait()
+		api.close()
+		close(w.exited)
+	}()
+	return w, nil
+}
+
+// pump copies the process's output lines into the function's log stream.
+func (w *worker) pump(r io.Reader) {
+	defer w.logWG.Done()
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64*1024), 1<<20)
+	for sc.Scan() {
+		w.log(sc.Text())
+	}
+}
+
+func (w *worker) log(msg string) {
+	if sink := w.fn.host.opts.Logs; sink != nil {
+		sink.AppendLog(w.fn.logGroup(), w.stream, w.fn.host.now(), msg)
+	}
+}
+
+// kill stops the process and waits until it has exited.
+func (w *worker) kill() {
+	w.dead = true
+	if w.cmd.Process != nil {
+		_ = w.cmd.Process.Kill()
+	}
+	<-w.exited
+}
+
+// alive reports whether the process is still running.
+func (w *worker) alive() bool {
+	if w.dead {
+		return false
+	}
+	select {
+	case <-w.exited:
+		w.dead = true
+		return false
+	default:
+		return true
+	}
+}
+
+// invoke hands inv to the process and waits for its outcome, the deadline or the
+// process's exit.
+func (w *worker) invoke(ctx context.Context, inv *invocation) outcome {
+	timer := time.NewTimer(time.Until(inv.deadline))
+	defer timer.Stop()
+	timedOut := func() outcome {
+		w.kill()
+		secs := w.fn.cfg.Timeout.Seconds()
+		msg := fmt.Sprintf("%s %s Task timed out after %.2f seconds", w.fn.host.now().UTC().Format("2006-01-02T15:04:05.000Z"), inv.id, secs)
+		w.log(msg)
+		return outcome{payload: errorPayload(msg, "Sandbox.Timedout"), errorType: "Sandbox.Timedout", kind: ErrorTimeout}
+	}
+	crashed := func() outcome {
+		w.dead = true
+		state := "signal: killed"
+		if w.cmd.ProcessState != nil {
+			state = w.cmd.ProcessState.String()
+		}
+		msg := fmt.Sprintf("RequestId: %s Error: Runtime exited with error: %s", inv.id, state)
+		w.log(msg)
+		return outcome{payload: errorPayload(msg, "Runtime.ExitError"), errorType: "Runtime.ExitError", kind: ErrorCrash}
+	}
+	// Hand over the invocation once the runtime asks for one.
+	select {
+	case w.api.next <- inv:
+	case rep := <-w.api.reports:
+		if rep.init {
+			w.kill()
+			return rep.out
+		}
+	case <-w.exited:
+		return crashed()
+	case <-timer.C:
+		return timedOut()
+	case <-ctx.Done():
+		w.kill()
+		return outcome{payload: errorPayload("invocation cancelled: "+ctx.Err().Error(), "Runtime.Cancelled"), errorType: "Runtime.Cancelled", kind: ErrorCrash}
+	}
+	for {
+		select {
+		case rep := <-w.api.reports:
+			if rep.init {
+				w.kill()
+				return rep.out
+			}
+			if rep.requestID != inv.id {
+				continue // a late report for an earlier invocation
+			}
+			return rep.out
+		case <-w.exited:
+			return crashed()
+		case <-timer.C:
+			return timedOut()
+		case <-ctx.Done():
+			w.kill()
+			return outcome{payload: errorPayload("invocation cancelled: "+ctx.Err().Error(), "Runtime.Cancelled"), errorType: "Runtime.Cancelled", kind: ErrorCrash}
+		}
+	}
+}
+
+// baseEnvironment is the part of a function's environment that Lambda sets
+// whatever the template says.
+func baseEnvironment() []string {
+	return []string{
+		"PATH=" + os.Getenv("PATH"),
+		"TZ=:UTC",
+		"LANG=en_US.UTF-8",
+		"AWS_ACCESS_KEY_ID=local",
+		"AWS_SECRET_ACCESS_KEY=local",
+		"AWS_SESSION_TOKEN=local",
+		"AWS_LAMBDA_FUNCTION_VERSION=$LATEST",
+		"AWS_LAMBDA_INITIALIZATION_TYPE=on-demand",
+		"AWS_EXECUTION_ENV=AWS_Lambda_provided.al2023",
+		"_HANDLER=bootstrap",
+		"AWS_XRAY_CONTEXT_MISSING=LOG_ERROR",
+	}
+}

@@ -437,6 +437,11 @@ func anythingBut(val any, path string) (matcher, error) {
 		if err != nil {
 			return nil, err
 		}
+		switch op {
+		case opPrefix, opSuffix, opIgnoreCase, opWildcard:
+		default:
+			return nil, fail(path, "Unsupported anything-but pattern: %s", op)
+		}
 		values, err := stringList(inner, path, op)
 		if err != nil {
 			return nil, err
@@ -466,8 +471,6 @@ func anythingBut(val any, path string) (matcher, error) {
 				}
 				m.any = append(m.any, w)
 			}
-		default:
-			return nil, fail(path, "Unsupported anything-but pattern: %s", op)
 		}
 		return m, nil
 	default:

@@ -409,7 +409,7 @@ func TestTemplateWiresTheWorkflow(t *testing.T) {
 	root := loadTemplate(t)
 	id, sm := stateMachineResource(t, root)
 	if typ := field(sm, "Type"); typ == nil || typ.Value != "AWS::Serverless::StateMachine" {
-		t.Errorf("%s Type = %v, want AWS::Serverless::StateMachine", id, typ)
+		t.Errorf("%s Type = %v, want AWS::Serverless::StateMachine", id, show(typ))
 	}
 	props := field(sm, "Properties")
 	if typ := field(props, "Type"); typ == nil || typ.Value != "EXPRESS" {
@@ -436,11 +436,11 @@ func TestTemplateWiresTheWorkflow(t *testing.T) {
 	resources := field(root, "Resources")
 	bus := field(field(field(resources, "DragonsEventBus"), "Properties"), "Name")
 	if bus == nil || bus.Value != events.BusName {
-		t.Errorf("DragonsEventBus Name = %v, want %q", bus, events.BusName)
+		t.Errorf("DragonsEventBus Name = %v, want %q", show(bus), events.BusName)
 	}
 	dlq := field(field(field(resources, "WorkflowDLQ"), "Properties"), "QueueName")
 	if dlq == nil || dlq.Value != "dragons-workflow-dlq" {
-		t.Errorf("WorkflowDLQ QueueName = %v, want dragons-workflow-dlq", dlq)
+		t.Errorf("WorkflowDLQ QueueName = %v, want dragons-workflow-dlq", show(dlq))
 	}
 }
 

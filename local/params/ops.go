@@ -208,6 +208,12 @@ func notFound(name string) error {
 	return awsproto.Errorf(400, "ParameterNotFound", "Parameter %s not found.", name)
 }
 
+// trimmedName returns the name to create: AWS drops spaces around it.
+func (in *PutParameterInput) trimmedName() (string, error) {
+	name := strings.TrimSpace(in.Name)
+	return name, checkName(name)
+}
+
 // checkName applies AWS's naming rules to a parameter name being created.
 func checkName(name string) error {
 	if name == "" {
@@ -245,8 +251,8 @@ func checkName(name string) error {
 
 // PutParameter creates a parameter or, with Overwrite, adds a version to it.
 func (s *Service) PutParameter(_ context.Context, in *PutParameterInput) (*PutParameterOutput, error) {
-	name := strings.TrimSpace(in.Name)
-	if err := checkName(name); err != nil {
+	name, err := in.trimmedName()
+	if err != nil {
 		return nil, err
 	}
 	if in.Value == "" {

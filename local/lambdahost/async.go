@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/dragons-dev/dragons/local/awsproto"
+	"github.com/dragons-dev/dragons/local/tracing"
 )
 
 // InvokeAsync queues an Event invocation and returns its request id at once. A
@@ -105,27 +106,7 @@ func validJSONOrString(b []byte) []byte {
 // runtimeTraceHeader returns the trace header a function sees: the caller's trace
 // with the function segment as parent, or a new sampled trace.
 func runtimeTraceHeader(callerHeader, functionSegment string) string {
-	root, sampled := "", "1"
-	for _, part := range strings.Split(callerHeader, ";") {
-		k, v, _ := strings.Cut(strings.TrimSpace(part), "=")
-		switch k {
-		case "Root":
-			root = v
-		case "Sampled":
-			if v == "0" {
-				sampled = "0"
-			}
-		}
-	}
-	if root == "" {
-		root = NewTraceID(time.Now())
-	}
-	return "Root=" + root + ";Parent=" + functionSegment + ";Sampled=" + sampled
-}
-
-// NewTraceID returns a new X-Ray trace id for a trace starting at t.
-func NewTraceID(t time.Time) string {
-	return "1-" + strconv.FormatInt(t.Unix(), 16) + "-" + newSegmentID() + newSegmentID()[:8]
+	return tracing.ParseHeader(callerHeader).Child(functionSegment, time.Now()).String()
 }
 
 // maxRSSMB reads the process's peak resident memory, or 0 when unknown.

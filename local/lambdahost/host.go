@@ -2,8 +2,6 @@ package lambdahost
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"net/http"
 	"sort"
@@ -12,6 +10,7 @@ import (
 	"time"
 
 	"github.com/dragons-dev/dragons/local/awsproto"
+	"github.com/dragons-dev/dragons/local/tracing"
 )
 
 // Payload limits, as Lambda enforces them.
@@ -249,11 +248,7 @@ func (h *Host) Invoke(ctx context.Context, name string, payload []byte, o Invoke
 
 func newRequestID() string { return awsproto.NewRequestID() }
 
-func newSegmentID() string {
-	var b [8]byte
-	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
-}
+func newSegmentID() string { return tracing.NewSegmentID() }
 
 func (f *function) invoke(ctx context.Context, payload []byte, o InvokeOptions) (*Result, error) {
 	if f.cfg.ReservedConcurrency > 0 {

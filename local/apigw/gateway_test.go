@@ -1,0 +1,314 @@
+package apigw
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// echoInvoker is a hand-written stand-in for the Lambda host: it answers with the
+// event it received, or with what the test scripted for a function.
+type echoInvoker struct {
+	mu     sync.Mutex
+	calls  map[string]int
+	events []map[string]any
+	traces []string
+	script map[string]func() ([]byte, string, error)
+}
+
+func (e *echoInvoker) Invoke(_ context.Context, fn string, payload []byte, trace string) ([]byte, string, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.calls == nil {
+		e.calls = map[string]int{}
+	}
+	e.calls[fn]++
+	var ev map[string]any
+	_ = json.Unmarshal(payload, &ev)
+	e.events = append(e.events, ev)
+	e.traces = append(e.traces, trace)
+	if f, ok := e.script[fn]; ok {
+		return f()
+	}
+	body, _ := json.Marshal(map[string]any{"n": e.calls[fn], "query": ev["queryStringParameters"]})
+	resp, _ := json.Marshal(map[string]any{"statusCode": 200, "headers": map[string]string{"X-Fn": fn}, "body": string(body)})
+	return resp, "", nil
+}
+
+func (e *echoInvoker) last() map[string]any {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.events[len(e.events)-1]
+}
+
+type tokenAuth struct{}
+
+func (tokenAuth) Authorize(_ context.Context, token string) (map[string]any, error) {
+	if token != "good" {
+		return nil, errors.New("bad token")
+	}
+	return map[string]any{"sub": "user-1", "cognito:username": "ada", "exp": float64(1900000000), "email_verified": true}, nil
+}
+
+type memSink struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (m *memSink) AppendLog(_, _ string, _ time.Time, msg string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.lines = append(m.lines, msg)
+}
+
+type memTracer struct {
+	mu   sync.Mutex
+	segs []StageSegment
+}
+
+func (m *memTracer) RecordStage(s StageSegment) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.segs = append(m.segs, s)
+}
+
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *fakeClock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *fakeClock) advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+type fixture struct {
+	inv    *echoInvoker
+	logs   *memSink
+	tracer *memTracer
+	clock  *fakeClock
+	url    string
+	gw     *Gateway
+}
+
+func newFixture(t *testing.T, mutate func(*Config)) *fixture {
+	t.Helper()
+	f := &fixture{inv: &echoInvoker{script: map[string]func() ([]byte, string, error){}}, logs: &memSink{}, tracer: &memTracer{},
+		clock: &fakeClock{t: time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)}}
+	cfg := Config{
+		ID: "abc123", Name: "dragons-api", Stage: "v1", CacheTTL: time.Minute, AccessLogGroup: "access", Tracing: true,
+		Cors: &Cors{AllowOrigin: "*", AllowHeaders: "Authorization,Content-Type", AllowMethods: "GET,POST,OPTIONS", MaxAge: "600"},
+		Routes: []Route{
+			{Method: "GET", Path: "/dragons", Function: "list", Authorizer: "cognito", Cache: true,
+				CacheKeys: []string{"method.request.querystring.dragonName", "method.request.querystring.family"}},
+			{Method: "POST", Path: "/dragons", Function: "submit", Authorizer: "cognito"},
+			{Method: "GET", Path: "/dragons/executions/{id}", Function: "status", Authorizer: "cognito"},
+			{Method: "GET", Path: "/dragons/executions/latest", Function: "latest"},
+			{Method: "ANY", Path: "/files/{proxy+}", Function: "files"},
+		},
+	}
+	if mutate != nil {
+		mutate(&cfg)
+	}
+	gw, err := New(cfg, Deps{Invoker: f.inv, Authorizers: map[string]Authorizer{"cognito": tokenAuth{}}, Logs: f.logs, Tracer: f.tracer, Now: f.clock.now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.gw = gw
+	srv := httptest.NewServer(gw)
+	t.Cleanup(srv.Close)
+	f.url = srv.URL
+	return f
+}
+
+func (f *fixture) do(t *testing.T, method, path, token, body string, hdr map[string]string) (*http.Response, string) {
+	t.Helper()
+	req, _ := http.NewRequest(method, f.url+path, strings.NewReader(body))
+	if token != "" {
+		req.Header.Set("Authorization", token)
+	}
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, string(b)
+}
+
+func TestRoutingAndProxyEvent(t *testing.T) {
+	f := newFixture(t, nil)
+	resp, body := f.do(t, "GET", "/dragons/executions/e-42?x=1&x=2", "Bearer good", "", map[string]string{"X-Amzn-Trace-Id": "Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1"})
+	if resp.StatusCode != 200 || resp.Header.Get("X-Fn") != "status" {
+		t.Fatalf("status route = %d %s %v", resp.StatusCode, body, resp.Header)
+	}
+	ev := f.inv.last()
+	if ev["resource"] != "/dragons/executions/{id}" || ev["path"] != "/dragons/executions/e-42" || ev["httpMethod"] != "GET" {
+		t.Fatalf("event = %v", ev)
+	}
+	if ev["pathParameters"].(map[string]any)["id"] != "e-42" {
+		t.Fatalf("pathParameters = %v", ev["pathParameters"])
+	}
+	if q := ev["queryStringParameters"].(map[string]any); q["x"] != "2" {
+		t.Fatalf("query = %v", q)
+	}
+	if mq := ev["multiValueQueryStringParameters"].(map[string]any); len(mq["x"].([]any)) != 2 {
+		t.Fatalf("multi query = %v", mq)
+	}
+	rc := ev["requestContext"].(map[string]any)
+	claims := rc["authorizer"].(map[string]any)["claims"].(map[string]any)
+	if claims["sub"] != "user-1" || claims["exp"] != "1900000000" || claims["email_verified"] != "true" || rc["stage"] != "v1" || rc["resourcePath"] != "/dragons/executions/{id}" {
+		t.Fatalf("requestContext = %v", rc)
+	}
+	if !strings.HasPrefix(f.inv.traces[len(f.inv.traces)-1], "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=") {
+		t.Fatalf("trace passed to the function = %q", f.inv.traces[len(f.inv.traces)-1])
+	}
+
+	if resp, _ := f.do(t, "GET", "/dragons/executions/latest", "", "", nil); resp.Header.Get("X-Fn") != "latest" {
+		t.Fatal("a literal segment did not win over a parameter")
+	}
+	if resp, _ := f.do(t, "DELETE", "/files/a/b/c", "", "", nil); resp.Header.Get("X-Fn") != "files" ||
+		f.inv.last()["pathParameters"].(map[string]any)["proxy"] != "a/b/c" {
+		t.Fatalf("greedy route: %v", f.inv.last()["pathParameters"])
+	}
+	resp, body = f.do(t, "GET", "/nowhere", "Bearer good", "", nil)
+	if resp.StatusCode != 403 || !strings.Contains(body, "Missing Authentication Token") {
+		t.Fatalf("unknown path = %d %s", resp.StatusCode, body)
+	}
+	resp, _ = f.do(t, "PUT", "/dragons", "Bearer good", "", nil)
+	if resp.StatusCode != 403 {
+		t.Fatalf("unknown method = %d", resp.StatusCode)
+	}
+	tr := f.tracer.segs
+	if len(tr) == 0 || tr[0].Name != "dragons-api/v1" || tr[0].Status != 200 {
+		t.Fatalf("stage segments = %+v", tr)
+	}
+	if len(f.logs.lines) < 3 || !strings.Contains(f.logs.lines[0], `"resourcePath":"/dragons/executions/{id}"`) {
+		t.Fatalf("access log = %v", f.logs.lines)
+	}
+}
+
+func TestAuthorizer(t *testing.T) {
+	f := newFixture(t, nil)
+	for _, tok := range []string{"", "bad", "Bearer bad"} {
+		resp, body := f.do(t, "POST", "/dragons", tok, "{}", nil)
+		if resp.StatusCode != 401 || body != `{"message":"Unauthorized"}` {
+			t.Fatalf("token %q: %d %s", tok, resp.StatusCode, body)
+		}
+	}
+	if f.inv.calls["submit"] != 0 {
+		t.Fatal("the function ran for an unauthorized request")
+	}
+	if resp, _ := f.do(t, "POST", "/dragons", "good", "{}", nil); resp.StatusCode != 200 {
+		t.Fatalf("raw token = %d", resp.StatusCode)
+	}
+}
+
+func TestCacheKeysTTLAndInvalidation(t *testing.T) {
+	f := newFixture(t, nil)
+	get := func(q string, hdr map[string]string) map[string]any {
+		resp, body := f.do(t, "GET", "/dragons"+q, "good", "", hdr)
+		if resp.StatusCode != 200 {
+			t.Fatalf("GET %s = %d %s", q, resp.StatusCode, body)
+		}
+		var out map[string]any
+		_ = json.Unmarshal([]byte(body), &out)
+		return out
+	}
+	if n := get("?family=red", nil)["n"]; n != float64(1) {
+		t.Fatalf("first call n = %v", n)
+	}
+	if n := get("?family=red", nil)["n"]; n != float64(1) {
+		t.Fatalf("repeat was not served from the cache (n = %v)", n)
+	}
+	if n := get("?family=red&ignored=1", nil)["n"]; n != float64(1) {
+		t.Fatalf("an undeclared parameter changed the cache key (n = %v)", n)
+	}
+	if n := get("?family=blue", nil)["n"]; n != float64(2) {
+		t.Fatalf("a different filter shared the cached answer (n = %v)", n)
+	}
+	if n := get("?family=red&dragonName=Ember", nil)["n"]; n != float64(3) {
+		t.Fatalf("adding dragonName shared the cached answer (n = %v)", n)
+	}
+	if n := get("?family=red", map[string]string{"Cache-Control": "max-age=0"})["n"]; n != float64(4) {
+		t.Fatalf("max-age=0 did not bypass the cache (n = %v)", n)
+	}
+	if n := get("?family=red", nil)["n"]; n != float64(4) {
+		t.Fatalf("max-age=0 did not refresh the entry (n = %v)", n)
+	}
+	f.clock.advance(61 * time.Second)
+	if n := get("?family=red", nil)["n"]; n != float64(5) {
+		t.Fatalf("entry outlived its TTL (n = %v)", n)
+	}
+	// POST is never cached.
+	f.do(t, "POST", "/dragons", "good", "{}", nil)
+	f.do(t, "POST", "/dragons", "good", "{}", nil)
+	if f.inv.calls["submit"] != 2 {
+		t.Fatalf("POST calls = %d", f.inv.calls["submit"])
+	}
+}
+
+func TestCorsThrottleAndErrors(t *testing.T) {
+	f := newFixture(t, func(c *Config) { c.ThrottleRate = 1; c.ThrottleBurst = 3 })
+	resp, _ := f.do(t, "OPTIONS", "/dragons", "", "", nil)
+	if resp.StatusCode != 200 || resp.Header.Get("Access-Control-Allow-Origin") != "*" || resp.Header.Get("Access-Control-Allow-Methods") != "GET,POST,OPTIONS" {
+		t.Fatalf("preflight = %d %v", resp.StatusCode, resp.Header)
+	}
+	f.do(t, "GET", "/dragons/executions/latest", "", "", nil)
+	f.do(t, "GET", "/dragons/executions/latest", "", "", nil)
+	resp, body := f.do(t, "GET", "/dragons/executions/latest", "", "", nil)
+	if resp.StatusCode != 429 || body != `{"message":"Too Many Requests"}` {
+		t.Fatalf("past the burst = %d %s", resp.StatusCode, body)
+	}
+	f.clock.advance(2 * time.Second)
+
+	f.inv.script["latest"] = func() ([]byte, string, error) { return []byte(`{"body": 12}`), "", nil }
+	resp, body = f.do(t, "GET", "/dragons/executions/latest", "", "", nil)
+	if resp.StatusCode != 502 || body != `{"message":"Internal server error"}` {
+		t.Fatalf("malformed response = %d %s", resp.StatusCode, body)
+	}
+	f.clock.advance(2 * time.Second)
+	f.inv.script["latest"] = func() ([]byte, string, error) { return []byte(`{"errorMessage":"boom"}`), "Unhandled", nil }
+	if resp, _ := f.do(t, "GET", "/dragons/executions/latest", "", "", nil); resp.StatusCode != 502 {
+		t.Fatalf("function error = %d", resp.StatusCode)
+	}
+	f.clock.advance(2 * time.Second)
+	f.inv.script["latest"] = func() ([]byte, string, error) {
+		return []byte(`{"statusCode":201,"multiValueHeaders":{"Set-Cookie":["a=1","b=2"]},"body":"aGk=","isBase64Encoded":true}`), "", nil
+	}
+	resp, body = f.do(t, "GET", "/dragons/executions/latest", "", "", nil)
+	if resp.StatusCode != 201 || body != "hi" || len(resp.Header.Values("Set-Cookie")) != 2 {
+		t.Fatalf("base64 response = %d %q %v", resp.StatusCode, body, resp.Header)
+	}
+	f.clock.advance(2 * time.Second)
+	resp, body = f.do(t, "POST", "/dragons", "good", strings.Repeat("x", MaxBody+1), nil)
+	if resp.StatusCode != 413 {
+		t.Fatalf("oversized body = %d %s", resp.StatusCode, body)
+	}
+}
+
+func TestConfigErrors(t *testing.T) {
+	if _, err := New(Config{Routes: []Route{{Method: "GET", Path: "/x", Function: "f", Authorizer: "missing"}}}, Deps{Invoker: &echoInvoker{}}); err == nil {
+		t.Fatal("a route with an unconfigured authorizer was accepted")
+	}
+	if _, err := New(Config{Routes: []Route{{Method: "GET", Path: "/{p+}/x", Function: "f"}}}, Deps{Invoker: &echoInvoker{}}); err == nil {
+		t.Fatal("a greedy parameter that is not last was accepted")
+	}
+}

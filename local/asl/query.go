@@ -1,0 +1,41 @@
+package asl
+
+import (
+	"context"
+	"errors"
+)
+
+// queryExpr is a compiled JSONata expression. eval returns the package's
+// undefined sentinel when the expression produces no value.
+type queryExpr interface {
+	eval(ctx context.Context, input any, vars map[string]any) (any, error)
+}
+
+// QueryCompiler compiles JSONata expressions for the engine. The default is
+// the local/jsonata evaluator; WithQueryCompiler replaces it (in tests).
+type QueryCompiler func(src string) (QueryFunc, error)
+
+// QueryFunc evaluates one compiled JSONata expression. It returns
+// (value, true, nil) for a value and (nil, false, nil) for JSONata's
+// "undefined".
+type QueryFunc func(ctx context.Context, input any, vars map[string]any) (any, bool, error)
+
+type undefinedT struct{}
+
+// undefined marks a JSONata result that is not a value.
+var undefined any = undefinedT{}
+
+type funcExpr struct{ f QueryFunc }
+
+func (e funcExpr) eval(ctx context.Context, input any, vars map[string]any) (any, error) {
+	v, ok, err := e.f(ctx, input, vars)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return undefined, nil
+	}
+	return v, nil
+}
+
+var errNoJSONata = errors.New("JSONata support is not available in this build")

@@ -1,0 +1,407 @@
+package asl
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/dragons-dev/dragons/local/asl/jsonpath"
+)
+
+// RunOptions configures one execution.
+type RunOptions struct {
+	// Tasks runs Task states. Without it, Task states fail with
+	// States.TaskFailed.
+	Tasks TaskInvoker
+	// Clock is the execution's time source (default: the system clock).
+	Clock Clock
+	// History receives every history event in order. Leave it nil when
+	// events are not needed: the engine then skips building them.
+	History func(Event)
+	// Execution and StateMachine fill the context object ($$.Execution,
+	// $$.StateMachine).
+	Execution    ExecutionInfo
+	StateMachine StateMachineInfo
+	// Region appears in TaskScheduled events (default: from the state
+	// machine ARN, else us-east-1).
+	Region string
+}
+
+// ExecutionInfo identifies an execution in the context object.
+type ExecutionInfo struct {
+	ID           string // the execution ARN
+	Name         string
+	RoleArn      string
+	StartTime    time.Time // default: the clock's now when Run starts
+	RedriveCount int
+}
+
+// StateMachineInfo identifies the state machine in the context object.
+type StateMachineInfo struct {
+	ID   string // the state machine ARN
+	Name string
+}
+
+type execution struct {
+	sm     *StateMachine
+	opts   RunOptions
+	tasks  TaskInvoker
+	clock  Clock
+	hist   *history
+	info   ExecutionInfo
+	smInfo StateMachineInfo
+	input  any
+	// ctxExecution and ctxMachine are the constant parts of the context object.
+	ctxExecution map[string]any
+	ctxMachine   map[string]any
+}
+
+// frame is one thread of execution: the top-level machine, a Parallel
+// branch or a Map iteration. It owns a variable scope and the id of its
+// last history event. A frame runs one state at a time, so it reuses its
+// evaluation context.
+type frame struct {
+	ex   *execution
+	vars *scope
+	prev int64
+	ec   evalCtx
+}
+
+// scope holds workflow variables. Inner scopes (Parallel branches, Map
+// iterations) read their parent's variables but cannot assign them; the
+// parent does not change while children run.
+type scope struct {
+	parent *scope
+	vals   map[string]any
+}
+
+func (s *scope) get(name string) (any, bool) {
+	for c := s; c != nil; c = c.parent {
+		if v, ok := c.vals[name]; ok {
+			return v, true
+		}
+	}
+	return nil, false
+}
+
+func (s *scope) apply(vals map[string]any) error {
+	for name := range vals {
+		for c := s.parent; c != nil; c = c.parent {
+			if _, ok := c.vals[name]; ok {
+				return failf(ErrRuntime, "Cannot assign the variable '%s': it belongs to an outer scope", name)
+			}
+		}
+	}
+	if s.vals == nil {
+		s.vals = make(map[string]any, len(vals))
+	}
+	for k, v := range vals {
+		s.vals[k] = v
+	}
+	return nil
+}
+
+// all returns every visible variable, inner scopes winning.
+func (s *scope) all(dst map[string]any) {
+	if s == nil {
+		return
+	}
+	s.parent.all(dst)
+	for k, v := range s.vals {
+		dst[k] = v
+	}
+}
+
+// Run executes the state machine with the given input (a value in
+// encoding/json's shape, not modified) and returns its output. A failed
+// execution returns an *ExecError. If ctx is cancelled the execution is
+// aborted and ctx's error is returned; an execution that exceeds the
+// machine's TimeoutSeconds fails with States.Timeout.
+func (sm *StateMachine) Run(ctx context.Context, input any, opts RunOptions) (any, error) {
+	ex := &execution{sm: sm, opts: opts, tasks: opts.Tasks, clock: opts.Clock, info: opts.Execution, smInfo: opts.StateMachine, input: input}
+	if ex.clock == nil {
+		ex.clock = SystemClock{}
+	}
+	if ex.info.StartTime.IsZero() {
+		ex.info.StartTime = ex.clock.Now()
+	}
+	if opts.History != nil {
+		ex.hist = &history{clock: ex.clock, fn: opts.History}
+	}
+	ex.ctxExecution = map[string]any{
+		"Id":           ex.info.ID,
+		"Input":        input,
+		"Name":         ex.info.Name,
+		"RoleArn":      ex.info.RoleArn,
+		"StartTime":    formatTime(ex.info.StartTime),
+		"RedriveCount": float64(ex.info.RedriveCount),
+	}
+	ex.ctxMachine = map[string]any{"Id": ex.smInfo.ID, "Name": ex.smInfo.Name}
+
+	fr := &frame{ex: ex, vars: &scope{}}
+	fr.ec.fr = fr
+	if ex.hist != nil {
+		ex.hist.emit(&fr.prev, Event{Type: "ExecutionStarted", ExecutionStarted: &ExecutionStartedDetails{Input: compactJSON(input), InputDetails: notTruncated, RoleArn: ex.info.RoleArn}})
+	}
+
+	var timedOut chan struct{}
+	if sm.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithCancel(ctx)
+		defer cancel()
+		timer, stop := ex.clock.Timer(ex.info.StartTime.Add(secondsDuration(sm.timeout)))
+		defer stop()
+		timedOut = make(chan struct{})
+		go func() {
+			select {
+			case <-timer:
+				close(timedOut)
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
+	}
+
+	out, err := fr.runGraph(ctx, sm.top, input)
+	if err == nil {
+		if ex.hist != nil {
+			ex.hist.emit(&fr.prev, Event{Type: "ExecutionSucceeded", ExecutionSucceeded: &OutputDetails{Output: compactJSON(out), OutputDetails: notTruncated}})
+		}
+		return out, nil
+	}
+	if timedOut != nil {
+		select {
+		case <-timedOut:
+			ee := failf(ErrTimeout, "The execution timed out after %v seconds", sm.timeout)
+			if ex.hist != nil {
+				ex.hist.emit(&fr.prev, Event{Type: "ExecutionTimedOut", ExecutionTimedOut: &ErrorDetails{Error: ee.ErrorName, Cause: ee.Cause}})
+			}
+			return nil, ee
+		default:
+		}
+	}
+	var ee *ExecError
+	if errors.As(err, &ee) {
+		if ex.hist != nil {
+			ex.hist.emit(&fr.prev, Event{Type: "ExecutionFailed", ExecutionFailed: &ErrorDetails{Error: ee.ErrorName, Cause: ee.Cause}})
+		}
+		return nil, ee
+	}
+	if ex.hist != nil {
+		ex.hist.emit(&fr.prev, Event{Type: "ExecutionAborted", ExecutionAborted: &ErrorDetails{}})
+	}
+	return nil, err
+}
+
+func formatTime(t time.Time) string {
+	return t.UTC().Format("2006-01-02T15:04:05.000Z")
+}
+
+// runGraph runs states from the graph's start until one ends the graph.
+func (fr *frame) runGraph(ctx context.Context, g *graph, input any) (any, error) {
+	st := g.start
+	for {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		out, next, err := fr.runState(ctx, st, input)
+		if err != nil {
+			return nil, err
+		}
+		if next == nil {
+			return out, nil
+		}
+		st, input = next, out
+	}
+}
+
+// evalCtx is what expressions of one state see: the frame's variables, the
+// context object and, for JSONata, $states.
+type evalCtx struct {
+	fr         *frame
+	st         *state
+	entered    time.Time
+	retryCount int
+	token      string
+	mapIndex   int
+	mapValue   any
+	inMapItem  bool
+	ctxObj     map[string]any
+
+	statesInput any
+	result      any
+	hasResult   bool
+	errOutput   any
+	hasError    bool
+	qvars       map[string]any
+}
+
+func (e *evalCtx) reset(st *state, input any) {
+	*e = evalCtx{fr: e.fr, st: st, statesInput: input}
+	if e.fr.ex.hist != nil || st.usesContext || st.lang == JSONata || st.kind == kindWait {
+		e.entered = e.fr.ex.clock.Now()
+	}
+}
+
+// context builds the context object ($$ / $states.context).
+func (e *evalCtx) context() map[string]any {
+	if e.ctxObj != nil {
+		return e.ctxObj
+	}
+	ex := e.fr.ex
+	if e.entered.IsZero() {
+		e.entered = ex.clock.Now()
+	}
+	c := map[string]any{
+		"Execution":    ex.ctxExecution,
+		"StateMachine": ex.ctxMachine,
+		"State": map[string]any{
+			"EnteredTime": formatTime(e.entered),
+			"Name":        e.st.name,
+			"RetryCount":  float64(e.retryCount),
+		},
+	}
+	if e.token != "" {
+		c["Task"] = map[string]any{"Token": e.token}
+	}
+	if e.inMapItem {
+		c["Map"] = map[string]any{"Item": map[string]any{"Index": float64(e.mapIndex), "Value": e.mapValue}}
+	}
+	e.ctxObj = c
+	return c
+}
+
+// invalidate drops cached views after something they depend on changed.
+func (e *evalCtx) invalidate() {
+	e.ctxObj = nil
+	e.qvars = nil
+}
+
+// resolve evaluates a JSONPath path; data is what "$" means here.
+func (e *evalCtx) resolve(p *jsonpath.Path, data any) (any, error) {
+	switch p.Root() {
+	case jsonpath.RootContext:
+		return p.Get(e.context())
+	case jsonpath.RootVariable:
+		v, ok := e.fr.vars.get(p.Variable())
+		if !ok {
+			return nil, failf(ErrRuntime, "The variable '$%s' is not defined", p.Variable())
+		}
+		return p.Get(v)
+	}
+	return p.Get(data)
+}
+
+// selectPath applies an InputPath/OutputPath/ItemsPath-style path.
+func (e *evalCtx) selectPath(op optPath, field string, data any) (any, error) {
+	if op.null {
+		return map[string]any{}, nil
+	}
+	if op.path == nil {
+		return data, nil
+	}
+	v, err := e.resolve(op.path, data)
+	if err != nil {
+		if errors.Is(err, jsonpath.ErrNotFound) {
+			return nil, failf(ErrRuntime, "An error occurred while executing the state '%s'. Invalid path '%s' : No results for path: %s", e.st.name, op.path, op.path)
+		}
+		return nil, err
+	}
+	return v, nil
+}
+
+// applyResultPath places result into the state's raw input per ResultPath.
+func (e *evalCtx) applyResultPath(op optPath, raw, result any) (any, error) {
+	if op.null {
+		return raw, nil
+	}
+	if op.path == nil {
+		return result, nil
+	}
+	out, err := op.path.Set(raw, result)
+	if err != nil {
+		return nil, failf(ErrResultPathMatchFailure, "An error occurred while executing the state '%s'. Unable to apply ResultPath '%s' to input '%s': %v", e.st.name, op.path, compactJSON(raw), err)
+	}
+	return out, nil
+}
+
+// queryVars returns the JSONata variable bindings: workflow variables and $states.
+func (e *evalCtx) queryVars() map[string]any {
+	if e.qvars != nil {
+		return e.qvars
+	}
+	vars := make(map[string]any, 8)
+	e.fr.vars.all(vars)
+	states := map[string]any{
+		"input":   e.statesInput,
+		"context": e.context(),
+	}
+	if e.hasResult {
+		states["result"] = e.result
+	}
+	if e.hasError {
+		states["errorOutput"] = e.errOutput
+	}
+	vars["states"] = states
+	e.qvars = vars
+	return vars
+}
+
+func (e *evalCtx) setResult(v any) {
+	e.result, e.hasResult = v, true
+	e.qvars = nil
+}
+
+func (e *evalCtx) setErrorOutput(v any) {
+	e.errOutput, e.hasError = v, true
+	e.qvars = nil
+}
+
+// number evaluates a numeric field (literal, path or JSONata).
+func (e *evalCtx) number(ctx context.Context, nf *numField, data any) (float64, error) {
+	switch {
+	case nf.path != nil:
+		v, err := e.resolve(nf.path, data)
+		if err != nil {
+			if errors.Is(err, jsonpath.ErrNotFound) {
+				return 0, failf(ErrRuntime, "An error occurred while executing the state '%s'. Invalid path '%s' for the field '%s'", e.st.name, nf.path, nf.field)
+			}
+			return 0, err
+		}
+		f, ok := v.(float64)
+		if !ok {
+			return 0, failf(ErrRuntime, "An error occurred while executing the state '%s'. The value of the field '%s' must be a number, got %s", e.st.name, nf.field, compactJSON(v))
+		}
+		return f, nil
+	case nf.expr != nil:
+		v, err := nf.expr.eval(ctx, e)
+		if err != nil {
+			return 0, err
+		}
+		f, ok := v.(float64)
+		if !ok {
+			return 0, failf(ErrQueryEvaluationError, "An error occurred while executing the state '%s'. The JSONata expression '%s' specified for the field '%s' returned an unexpected result type. Expected 'number', but was '%s' for value: %s", e.st.name, nf.expr.src, nf.field, jsonType(v), compactJSON(v))
+		}
+		return f, nil
+	}
+	return nf.value, nil
+}
+
+func jsonType(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case bool:
+		return "boolean"
+	case float64:
+		return "number"
+	case string:
+		return "string"
+	case []any:
+		return "array"
+	case map[string]any:
+		return "object"
+	}
+	return fmt.Sprintf("%T", v)
+}

@@ -1,0 +1,463 @@
+package asl
+
+import (
+	"context"
+	"errors"
+	"math"
+	"math/rand/v2"
+	"time"
+
+	"github.com/dragons-dev/dragons/local/asl/jsonpath"
+)
+
+var enteredTypes = map[stateKind]string{
+	kindPass: "PassStateEntered", kindTask: "TaskStateEntered", kindChoice: "ChoiceStateEntered",
+	kindWait: "WaitStateEntered", kindSucceed: "SucceedStateEntered", kindFail: "FailStateEntered",
+	kindParallel: "ParallelStateEntered", kindMap: "MapStateEntered",
+}
+
+var exitedTypes = map[stateKind]string{
+	kindPass: "PassStateExited", kindTask: "TaskStateExited", kindChoice: "ChoiceStateExited",
+	kindWait: "WaitStateExited", kindSucceed: "SucceedStateExited",
+	kindParallel: "ParallelStateExited", kindMap: "MapStateExited",
+}
+
+// runState runs one state on its raw input and returns its output and the
+// next state (nil when the graph ends).
+func (fr *frame) runState(ctx context.Context, st *state, raw any) (any, *state, error) {
+	e := &fr.ec
+	e.reset(st, raw)
+	h := fr.ex.hist
+	if h != nil {
+		h.emit(&fr.prev, Event{Type: enteredTypes[st.kind], Timestamp: e.entered, StateEntered: &StateEnteredDetails{Name: st.name, Input: compactJSON(raw), InputDetails: notTruncated}})
+	}
+	var (
+		out  any
+		next *state
+		vars map[string]any
+		err  error
+	)
+	switch st.kind {
+	case kindPass:
+		out, vars, err = fr.runPass(ctx, e, raw)
+		next = st.next
+	case kindTask, kindParallel, kindMap:
+		out, next, vars, err = fr.runWithRetry(ctx, e, raw)
+	case kindChoice:
+		out, next, vars, err = fr.runChoice(ctx, e, raw)
+	case kindWait:
+		out, vars, err = fr.runWait(ctx, e, raw)
+		next = st.next
+	case kindSucceed:
+		out, err = fr.runSucceed(ctx, e, raw)
+	case kindFail:
+		return nil, nil, fr.runFail(ctx, e, raw)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(vars) > 0 {
+		if err := fr.vars.apply(vars); err != nil {
+			return nil, nil, err
+		}
+	}
+	if h != nil {
+		d := &StateExitedDetails{Name: st.name, Output: compactJSON(out), OutputDetails: notTruncated}
+		if len(vars) > 0 {
+			d.AssignedVariables = make(map[string]string, len(vars))
+			for k, v := range vars {
+				d.AssignedVariables[k] = compactJSON(v)
+			}
+			d.AssignedVariablesDetails = notTruncated
+		}
+		h.emit(&fr.prev, Event{Type: exitedTypes[st.kind], StateExited: d})
+	}
+	return out, next, nil
+}
+
+// finishJSONPath applies Assign ($ = assignData), ResultPath and OutputPath.
+func (fr *frame) finishJSONPath(ctx context.Context, e *evalCtx, raw, assignData, result any, resultPath bool) (any, map[string]any, error) {
+	st := e.st
+	var vars map[string]any
+	if st.assign != nil {
+		v, err := st.assign.eval(ctx, e, assignData)
+		if err != nil {
+			return nil, nil, err
+		}
+		vars = v
+	}
+	out := result
+	if resultPath {
+		var err error
+		out, err = e.applyResultPath(st.resultPath, raw, result)
+		if err != nil {
+			return nil, nil, err
+		}
+	}
+	out, err := e.selectPath(st.outputPath, "OutputPath", out)
+	if err != nil {
+		return nil, nil, err
+	}
+	return out, vars, nil
+}
+
+// finishJSONata evaluates Assign and Output; def is the output without an
+// Output field.
+func (fr *frame) finishJSONata(ctx context.Context, e *evalCtx, def any) (any, map[string]any, error) {
+	st := e.st
+	var vars map[string]any
+	if st.assign != nil {
+		v, err := st.assign.eval(ctx, e, nil)
+		if err != nil {
+			return nil, nil, err
+		}
+		vars = v
+	}
+	if st.output != nil {
+		out, err := st.output.eval(ctx, e)
+		if err != nil {
+			return nil, nil, err
+		}
+		return out, vars, nil
+	}
+	return def, vars, nil
+}
+
+func (fr *frame) runPass(ctx context.Context, e *evalCtx, raw any) (any, map[string]any, error) {
+	st := e.st
+	if st.lang == JSONata {
+		return fr.finishJSONata(ctx, e, raw)
+	}
+	in, err := e.selectPath(st.inputPath, "InputPath", raw)
+	if err != nil {
+		return nil, nil, err
+	}
+	res := in
+	if st.parameters != nil {
+		if res, err = st.parameters.eval(e, in); err != nil {
+			return nil, nil, err
+		}
+	}
+	if st.hasResult {
+		res = st.result
+	}
+	return fr.finishJSONPath(ctx, e, raw, res, res, true)
+}
+
+func (fr *frame) runSucceed(ctx context.Context, e *evalCtx, raw any) (any, error) {
+	st := e.st
+	if st.lang == JSONata {
+		out, _, err := fr.finishJSONata(ctx, e, raw)
+		return out, err
+	}
+	in, err := e.selectPath(st.inputPath, "InputPath", raw)
+	if err != nil {
+		return nil, err
+	}
+	return e.selectPath(st.outputPath, "OutputPath", in)
+}
+
+func (fr *frame) runFail(ctx context.Context, e *evalCtx, raw any) error {
+	st := e.st
+	str := func(f *strField, field string) (string, error) {
+		switch {
+		case f.expr != nil:
+			v, err := f.expr.eval(ctx, e)
+			if err != nil {
+				return "", err
+			}
+			s, ok := v.(string)
+			if !ok {
+				return "", failf(ErrQueryEvaluationError, "An error occurred while executing the state '%s'. The JSONata expression '%s' specified for the field '%s' returned an unexpected result type. Expected 'string', but was '%s' for value: %s", st.name, f.expr.src, field, jsonType(v), compactJSON(v))
+			}
+			return s, nil
+		case f.tmpl != nil:
+			v, err := f.tmpl.eval(e, raw)
+			if err != nil {
+				return "", err
+			}
+			s, ok := v.(string)
+			if !ok {
+				return "", failf(ErrRuntime, "An error occurred while executing the state '%s'. The value of '%sPath' must be a string, got %s", st.name, field, compactJSON(v))
+			}
+			return s, nil
+		}
+		return f.value, nil
+	}
+	name, err := str(&st.errorName, "Error")
+	if err != nil {
+		return err
+	}
+	cause, err := str(&st.errorCause, "Cause")
+	if err != nil {
+		return err
+	}
+	return &ExecError{ErrorName: name, Cause: cause}
+}
+
+func (fr *frame) runWait(ctx context.Context, e *evalCtx, raw any) (any, map[string]any, error) {
+	st := e.st
+	data := raw
+	if st.lang == JSONPath {
+		var err error
+		if data, err = e.selectPath(st.inputPath, "InputPath", raw); err != nil {
+			return nil, nil, err
+		}
+	}
+	var until time.Time
+	switch {
+	case st.waitSeconds.set:
+		secs, err := e.number(ctx, &st.waitSeconds, data)
+		if err != nil {
+			return nil, nil, err
+		}
+		if secs < 0 || secs != math.Trunc(secs) {
+			return nil, nil, failf(ErrRuntime, "An error occurred while executing the state '%s'. The value of the field '%s' must be a non-negative integer, got %v", st.name, st.waitSeconds.field, secs)
+		}
+		until = e.entered.Add(secondsDuration(secs))
+	case st.waitTimestamp != nil:
+		tf := st.waitTimestamp
+		switch {
+		case tf.path != nil:
+			v, err := e.resolve(tf.path, data)
+			if err != nil {
+				if errors.Is(err, jsonpath.ErrNotFound) {
+					return nil, nil, failf(ErrRuntime, "An error occurred while executing the state '%s'. Invalid path '%s' for the field 'TimestampPath'", st.name, tf.path)
+				}
+				return nil, nil, err
+			}
+			s, _ := v.(string)
+			t, perr := parseTimestamp(s)
+			if perr != nil {
+				return nil, nil, failf(ErrRuntime, "An error occurred while executing the state '%s'. The TimestampPath value %s is not a valid timestamp", st.name, compactJSON(v))
+			}
+			until = t
+		case tf.expr != nil:
+			v, err := tf.expr.eval(ctx, e)
+			if err != nil {
+				return nil, nil, err
+			}
+			s, _ := v.(string)
+			t, perr := parseTimestamp(s)
+			if perr != nil {
+				return nil, nil, failf(ErrQueryEvaluationError, "An error occurred while executing the state '%s'. The JSONata expression '%s' specified for the field 'Timestamp' returned an unexpected result: %s is not a valid timestamp", st.name, tf.expr.src, compactJSON(v))
+			}
+			until = t
+		default:
+			until = tf.value
+		}
+	}
+	if err := fr.ex.clock.SleepUntil(ctx, until); err != nil {
+		return nil, nil, err
+	}
+	if st.lang == JSONata {
+		return fr.finishJSONata(ctx, e, raw)
+	}
+	return fr.finishJSONPath(ctx, e, raw, data, data, false)
+}
+
+// runWithRetry runs a Task, Parallel or Map state with its Retry and Catch
+// policies.
+func (fr *frame) runWithRetry(ctx context.Context, e *evalCtx, raw any) (any, *state, map[string]any, error) {
+	st := e.st
+	var attempts []int
+	for {
+		out, vars, err := fr.attempt(ctx, e, raw)
+		if err == nil {
+			return out, st.next, vars, nil
+		}
+		var ee *ExecError
+		if !errors.As(err, &ee) {
+			return nil, nil, nil, err // cancelled
+		}
+		if ctx.Err() != nil {
+			return nil, nil, nil, ctx.Err()
+		}
+		if delay, ok := retryDelay(st.retry, &attempts, ee.ErrorName); ok {
+			if err := fr.ex.clock.SleepUntil(ctx, fr.ex.clock.Now().Add(delay)); err != nil {
+				return nil, nil, nil, err
+			}
+			retry := e.retryCount + 1
+			e.reset(st, raw)
+			e.retryCount = retry
+			continue
+		}
+		for _, c := range st.catch {
+			if !errorMatches(c.errorEquals, ee.ErrorName) {
+				continue
+			}
+			out, vars, err := fr.caught(ctx, e, c, raw, ee)
+			if err != nil {
+				return nil, nil, nil, err
+			}
+			return out, c.next, vars, nil
+		}
+		return nil, nil, nil, ee
+	}
+}
+
+// retryDelay finds the retrier for an error and, when it has attempts left,
+// returns the back-off before the next attempt. A retrier that is exhausted
+// stops the search (later retriers are not consulted).
+func retryDelay(retriers []*retrier, attempts *[]int, name string) (time.Duration, bool) {
+	for i, r := range retriers {
+		if !errorMatches(r.errorEquals, name) {
+			continue
+		}
+		if *attempts == nil {
+			*attempts = make([]int, len(retriers))
+		}
+		n := (*attempts)[i]
+		if n >= r.maxAttempts {
+			return 0, false
+		}
+		(*attempts)[i] = n + 1
+		d := r.interval * math.Pow(r.backoffRate, float64(n))
+		if r.maxDelay > 0 && d > r.maxDelay {
+			d = r.maxDelay
+		}
+		if r.jitterFull {
+			d = rand.Float64() * d
+		}
+		return secondsDuration(d), true
+	}
+	return 0, false
+}
+
+// caught builds the state output when a catcher handles an error.
+func (fr *frame) caught(ctx context.Context, e *evalCtx, c *catcher, raw any, ee *ExecError) (any, map[string]any, error) {
+	errOut := map[string]any{"Error": ee.ErrorName, "Cause": ee.Cause}
+	st := e.st
+	var vars map[string]any
+	if st.lang == JSONata {
+		e.setErrorOutput(errOut)
+		if c.assign != nil {
+			v, err := c.assign.eval(ctx, e, nil)
+			if err != nil {
+				return nil, nil, err
+			}
+			vars = v
+		}
+		if c.output != nil {
+			out, err := c.output.eval(ctx, e)
+			return out, vars, err
+		}
+		return errOut, vars, nil
+	}
+	if c.assign != nil {
+		v, err := c.assign.eval(ctx, e, errOut)
+		if err != nil {
+			return nil, nil, err
+		}
+		vars = v
+	}
+	out, err := e.applyResultPath(c.resultPath, raw, errOut)
+	return out, vars, err
+}
+
+// attempt runs one attempt of a Task, Parallel or Map state.
+func (fr *frame) attempt(ctx context.Context, e *evalCtx, raw any) (any, map[string]any, error) {
+	switch e.st.kind {
+	case kindTask:
+		return fr.attemptTask(ctx, e, raw)
+	case kindParallel:
+		return fr.attemptParallel(ctx, e, raw)
+	default:
+		return fr.attemptMap(ctx, e, raw)
+	}
+}
+
+// effectiveInput computes the input of the state's work: InputPath then
+// Parameters (JSONPath) or Arguments (JSONata).
+func (fr *frame) effectiveInput(ctx context.Context, e *evalCtx, raw any) (in, params any, err error) {
+	st := e.st
+	if st.lang == JSONata {
+		if st.arguments != nil {
+			params, err = st.arguments.eval(ctx, e)
+			return raw, params, err
+		}
+		return raw, raw, nil
+	}
+	in, err = e.selectPath(st.inputPath, "InputPath", raw)
+	if err != nil {
+		return nil, nil, err
+	}
+	if st.parameters != nil {
+		params, err = st.parameters.eval(e, in)
+		return in, params, err
+	}
+	return in, in, nil
+}
+
+// finishResult applies the result processing shared by Task, Parallel and
+// Map: Assign, ResultSelector, ResultPath and OutputPath (JSONPath) or
+// Assign and Output (JSONata).
+func (fr *frame) finishResult(ctx context.Context, e *evalCtx, raw, result any) (any, map[string]any, error) {
+	st := e.st
+	if st.lang == JSONata {
+		e.setResult(result)
+		return fr.finishJSONata(ctx, e, result)
+	}
+	var vars map[string]any
+	if st.assign != nil {
+		v, err := st.assign.eval(ctx, e, result)
+		if err != nil {
+			return nil, nil, err
+		}
+		vars = v
+	}
+	sel := result
+	if st.resultSelector != nil {
+		var err error
+		if sel, err = st.resultSelector.eval(e, result); err != nil {
+			return nil, nil, err
+		}
+	}
+	out, err := e.applyResultPath(st.resultPath, raw, sel)
+	if err != nil {
+		return nil, nil, err
+	}
+	out, err = e.selectPath(st.outputPath, "OutputPath", out)
+	if err != nil {
+		return nil, nil, err
+	}
+	return out, vars, nil
+}
+
+func (fr *frame) attemptTask(ctx context.Context, e *evalCtx, raw any) (any, map[string]any, error) {
+	st := e.st
+	if st.waitForToken && e.token == "" {
+		e.token = newTaskToken()
+		e.invalidate()
+	}
+	in, params, err := fr.effectiveInput(ctx, e, raw)
+	if err != nil {
+		return nil, nil, err
+	}
+	var timeout, heartbeat time.Duration
+	if st.timeout.set {
+		f, err := e.number(ctx, &st.timeout, in)
+		if err != nil {
+			return nil, nil, err
+		}
+		if f <= 0 {
+			return nil, nil, failf(ErrRuntime, "An error occurred while executing the state '%s'. The value of '%s' must be positive, got %v", st.name, st.timeout.field, f)
+		}
+		timeout = secondsDuration(f)
+	}
+	if st.heartbeat.set {
+		f, err := e.number(ctx, &st.heartbeat, in)
+		if err != nil {
+			return nil, nil, err
+		}
+		if f <= 0 {
+			return nil, nil, failf(ErrRuntime, "An error occurred while executing the state '%s'. The value of '%s' must be positive, got %v", st.name, st.heartbeat.field, f)
+		}
+		heartbeat = secondsDuration(f)
+	}
+	result, err := fr.invokeTask(ctx, st, e, params, timeout, heartbeat)
+	if err != nil {
+		return nil, nil, err
+	}
+	return fr.finishResult(ctx, e, raw, result)
+}

@@ -1,0 +1,490 @@
+package jsonata
+
+import (
+	"encoding/base64"
+	"math"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+func defineStringFunctions() {
+	define("string", "<x-b?:s>", func(ev *evaluator, c *call, a []any) (any, error) {
+		if a[0] == Undefined {
+			return Undefined, nil
+		}
+		pretty, _ := a[1].(bool)
+		return stringOf(a[0], pretty)
+	})
+	define("length", "<s-:n>", func(ev *evaluator, c *call, a []any) (any, error) {
+		if a[0] == Undefined {
+			return Undefined, nil
+		}
+		return float64(utf8.RuneCountInString(a[0].(string))), nil
+	})
+	define("substring", "<s-nn?:s>", func(ev *evaluator, c *call, a []any) (any, error) {
+		if a[0] == Undefined {
+			return Undefined, nil
+		}
+		rs := []rune(a[0].(string))
+		if a[1] == Undefined {
+			return Undefined, nil
+		}
+		start := a[1].(float64)
+		n := float64(len(rs))
+		if n+start < 0 {
+			start = 0
+		}
+		if a[2] != Undefined {
+			length := a[2].(float64)
+			if length <= 0 {
+				return "", nil
+			}
+			end := start + length
+			if start < 0 {
+				end = n + start + length
+			}
+			return sliceRunes(rs, start, end), nil
+		}
+		return sliceRunes(rs, start, n), nil
+	})
+	define("substringBefore", "<s-s:s>", func(ev *evaluator, c *call, a []any) (any, error) {
+		if a[0] == Undefined {
+			return Undefined, nil
+		}
+		s := a[0].(string)
+		if a[1] == Undefined {
+			return s, nil
+		}
+		if i := strings.Index(s, a[1].(string)); i >= 0 {
+			return s[:i], nil
+		}
+		return s, nil
+	})
+	define("substringAfter", "<s-s:s>", func(ev *evaluator, c *call, a []any) (any, error) {
+		if a[0] == Undefined {
+			return Undefined, nil
+		}
+		s := a[0].(string)
+		if a[1] == Undefined {
+			return s, nil
+		}
+		sub := a[1].(string)
+		if i := strings.Index(s, sub); i >= 0 {
+			return s[i+len(sub):], nil
+		}
+		return s, nil
+	})
+	define("uppercase", "<s-:s>", func(ev *evaluator, c *call, a []any) (any, error) {
+		if a[0] == Undefined {
+			return Undefined, nil
+		}
+		return strings.ToUpper(a[0].(string)), nil
+	})
+	define("lowercase", "<s-:s>", func(ev *evaluator, c *call, a []any) (any, error) {
+		if a[0] == Undefined {
+			return Undefined, nil
+		}
+		return strings.ToLower(a[0].(string)), nil
+	})
+	define("trim", "<s-:s>", func(ev *evaluator, c *call, a []any) (any, error) {
+		if a[0] == Undefined {
+			return Undefined, nil
+		}
+		return trimJSONata(a[0].(string)), nil
+	})
+	define("pad", "<s-ns?:s>", func(ev *evaluator, c *call, a []any) (any, error) {
+		if a[0] == Undefined || a[1] == Undefined {
+			return a[0], nil
+		}
+		s := a[0].(string)
+		width := a[1].(float64)
+		ch := " "
+		if p, ok := a[2].(string); ok && p != "" {
+			ch = p
+		}
+		padLen := int(math.Abs(math.Trunc(width))) - utf8.RuneCountInString(s)
+		if padLen <= 0 {
+			return s, nil
+		}
+		padding := []rune(strings.Repeat(ch, padLen))[:padLen]
+		if width > 0 {
+			return s + string(padding), nil
+		}
+		return string(padding) + s, nil
+	})
+	define("contains", "<s-(sf):b>", func(ev *evaluator, c *call, a []any) (any, error) {
+		if a[0] == Undefined {
+			return Undefined, nil
+		}
+		s := a[0].(string)
+		switch p := a[1].(type) {
+		case string:
+			return strings.Contains(s, p), nil
+		case *regexFn:
+			return p.re.MatchString(s), nil
+		}
+		if a[1] == Undefined {
+			return Undefined, nil
+		}
+		m, err := ev.apply(a[1], []any{s}, c.input, c.env, c.at, "")
+		if err != nil {
+			return nil, err
+		}
+		return m != Undefined, nil
+	})
+	define("split", "<s-(sf)n?:a<s>>", func(ev *evaluator, c *call, a []any) (any, error) {
+		if a[0] == Undefined {
+			return Undefined, nil
+		}
+		s := a[0].(string)
+		limit := -1
+		if a[2] != Undefined {
+			l := a[2].(float64)
+			if l < 0 {
+				return nil, fnErr("D3020", l, "third argument of split function must evaluate to a positive number")
+			}
+			limit = int(math.Floor(l))
+		}
+		var parts []string
+		switch p := a[1].(type) {
+		case string:
+			if p == "" {
+				for _, r := range s {
+					parts = append(parts, string(r))
+				}
+			} else {
+				parts = strings.Split(s, p)
+			}
+		case *regexFn:
+			parts = p.re.Split(s, -1)
+		default:
+			return nil, fnErr("T0410", a[1], "argument 2 of function \"split\" does not match function signature")
+		}
+		out := &jarr{}
+		for _, part := range parts {
+			if limit >= 0 && len(out.items) >= limit {
+				break
+			}
+			out.push(part)
+		}
+		return out, nil
+	})
+	define("join", "<a<s>s?:s>", func(ev *evaluator, c *call, a []any) (any, error) {
+		if a[0] == Undefined {
+			return Undefined, nil
+		}
+		items, _ := arrayItems(a[0])
+		sep := ""
+		if s, ok := a[1].(string); ok {
+			sep = s
+		}
+		strs := make([]string, len(items))
+		for i, it := range items {
+			strs[i] = it.(string)
+		}
+		return strings.Join(strs, sep), nil
+	})
+	define("match", "<s-f<s:o>n?:a<o>>", func(ev *evaluator, c *call, a []any) (any, error) {
+		if a[0] == Undefined {
+			return Undefined, nil
+		}
+		s := a[0].(string)
+		limit := -1
+		if a[2] != Undefined {
+			l := a[2].(float64)
+			if l < 0 {
+				return nil, fnErr("D3040", l, "third argument of match function must evaluate to a positive number")
+			}
+			limit = int(math.Floor(l))
+		}
+		re, ok := a[1].(*regexFn)
+		if !ok {
+			return nil, fnErr("T0410", a[1], "argument 2 of function \"match\" must be a regular expression")
+		}
+		out := newSeq()
+		for _, m := range findAll(re.re, s, limit) {
+			o := newObj(3)
+			o.set("match", m.match)
+			o.set("index", float64(m.start))
+			groups := &jarr{}
+			for _, g := range m.groups {
+				groups.push(g)
+			}
+			o.set("groups", groups)
+			out.push(o)
+		}
+		return out, nil
+	})
+	define("replace", "<s-(sf)(sf)n?:s>", func(ev *evaluator, c *call, a []any) (any, error) {
+		if a[0] == Undefined {
+			return Undefined, nil
+		}
+		s := a[0].(string)
+		limit := -1
+		if a[3] != Undefined {
+			l := a[3].(float64)
+			if l < 0 {
+				return nil, fnErr("D3011", l, "fourth argument of replace function must evaluate to a positive number")
+			}
+			limit = int(math.Floor(l))
+		}
+		switch p := a[1].(type) {
+		case string:
+			if p == "" {
+				return nil, fnErr("D3010", p, "second argument of replace function cannot be an empty string")
+			}
+			repl, ok := a[2].(string)
+			if !ok {
+				return nil, fnErr("D3012", a[2], "attempted to replace a matched string with a non-string value")
+			}
+			return strings.Replace(s, p, repl, limit), nil
+		case *regexFn:
+			matches := findAll(p.re, s, limit)
+			var b strings.Builder
+			pos := 0
+			for _, m := range matches {
+				if m.match == "" {
+					return nil, fnErr("D1004", nil, "regular expression matches zero length string")
+				}
+				b.WriteString(s[pos:m.byteStart])
+				switch r := a[2].(type) {
+				case string:
+					b.WriteString(expandReplacement(r, m))
+				default:
+					mo := newObj(3)
+					mo.set("match", m.match)
+					mo.set("index", float64(m.start))
+					groups := &jarr{}
+					for _, g := range m.groups {
+						groups.push(g)
+					}
+					mo.set("groups", groups)
+					res, err := ev.apply(a[2], []any{mo}, c.input, c.env, c.at, "")
+					if err != nil {
+						return nil, err
+					}
+					rs, ok := res.(string)
+					if !ok {
+						return nil, fnErr("D3012", res, "attempted to replace a matched string with a non-string value")
+					}
+					b.WriteString(rs)
+				}
+				pos = m.byteEnd
+			}
+			b.WriteString(s[pos:])
+			return b.String(), nil
+		}
+		return nil, fnErr("T0410", a[1], "argument 2 of function \"replace\" does not match function signature")
+	})
+	define("base64encode", "<s-:s>", func(ev *evaluator, c *call, a []any) (any, error) {
+		if a[0] == Undefined {
+			return Undefined, nil
+		}
+		return base64.StdEncoding.EncodeToString([]byte(a[0].(string))), nil
+	})
+	define("base64decode", "<s-:s>", func(ev *evaluator, c *call, a []any) (any, error) {
+		if a[0] == Undefined {
+			return Undefined, nil
+		}
+		s := strings.TrimRight(strings.Join(strings.Fields(a[0].(string)), ""), "=")
+		b, err := base64.RawStdEncoding.DecodeString(s)
+		if err != nil {
+			if b, err = base64.RawURLEncoding.DecodeString(s); err != nil {
+				return nil, fnErr("D3137", a[0], "invalid base64 string")
+			}
+		}
+		return string(b), nil
+	})
+	define("encodeUrlComponent", "<s-:s>", func(ev *evaluator, c *call, a []any) (any, error) {
+		if a[0] == Undefined {
+			return Undefined, nil
+		}
+		return encodeURI(a[0].(string), "-_.!~*'()"), nil
+	})
+	define("encodeUrl", "<s-:s>", func(ev *evaluator, c *call, a []any) (any, error) {
+		if a[0] == Undefined {
+			return Undefined, nil
+		}
+		return encodeURI(a[0].(string), "-_.!~*'();,/?:@&=+$#"), nil
+	})
+	decode := func(component bool) func(ev *evaluator, c *call, a []any) (any, error) {
+		return func(ev *evaluator, c *call, a []any) (any, error) {
+			if a[0] == Undefined {
+				return Undefined, nil
+			}
+			s := a[0].(string)
+			var out string
+			var err error
+			if component {
+				out, err = url.PathUnescape(s)
+			} else {
+				out, err = decodeURIKeepReserved(s)
+			}
+			if err != nil || !utf8.ValidString(out) {
+				return nil, fnErr("D3140", s, "malformed URL passed to $decodeUrl(): %q", s)
+			}
+			return out, nil
+		}
+	}
+	define("decodeUrlComponent", "<s-:s>", decode(true))
+	define("decodeUrl", "<s-:s>", decode(false))
+}
+
+func sliceRunes(rs []rune, start, end float64) string {
+	n := float64(len(rs))
+	norm := func(x float64) int {
+		x = math.Trunc(x)
+		if x < 0 {
+			x += n
+			if x < 0 {
+				x = 0
+			}
+		}
+		if x > n {
+			x = n
+		}
+		return int(x)
+	}
+	s, e := norm(start), norm(end)
+	if s >= e {
+		return ""
+	}
+	return string(rs[s:e])
+}
+
+var jsonataSpace = regexp.MustCompile(`[ \t\n\r]+`)
+
+func trimJSONata(s string) string {
+	s = jsonataSpace.ReplaceAllString(s, " ")
+	s = strings.TrimPrefix(s, " ")
+	return strings.TrimSuffix(s, " ")
+}
+
+type reMatch struct {
+	match              string
+	start              int // rune offset
+	byteStart, byteEnd int
+	groups             []string
+}
+
+func findAll(re *regexp.Regexp, s string, limit int) []reMatch {
+	locs := re.FindAllStringSubmatchIndex(s, limit)
+	out := make([]reMatch, 0, len(locs))
+	for _, loc := range locs {
+		m := reMatch{match: s[loc[0]:loc[1]], start: utf8.RuneCountInString(s[:loc[0]]), byteStart: loc[0], byteEnd: loc[1]}
+		for g := 1; 2*g < len(loc); g++ {
+			if loc[2*g] < 0 {
+				m.groups = append(m.groups, "")
+			} else {
+				m.groups = append(m.groups, s[loc[2*g]:loc[2*g+1]])
+			}
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// expandReplacement substitutes $0, $1.. and $$ in a $replace replacement
+// string.
+func expandReplacement(repl string, m reMatch) string {
+	var b strings.Builder
+	pos := 0
+	for pos < len(repl) {
+		i := strings.IndexByte(repl[pos:], '$')
+		if i < 0 {
+			break
+		}
+		b.WriteString(repl[pos : pos+i])
+		pos += i + 1
+		if pos >= len(repl) {
+			b.WriteByte('$')
+			break
+		}
+		switch c := repl[pos]; {
+		case c == '$':
+			b.WriteByte('$')
+			pos++
+		case c == '0':
+			b.WriteString(m.match)
+			pos++
+		default:
+			maxDigits := 1
+			if len(m.groups) > 0 {
+				maxDigits = int(math.Floor(math.Log10(float64(len(m.groups))))) + 1
+			}
+			digits := leadingDigits(repl[pos:], maxDigits)
+			idx, err := strconv.Atoi(digits)
+			if maxDigits > 1 && err == nil && idx > len(m.groups) && len(digits) > 1 {
+				digits = digits[:len(digits)-1]
+				idx, err = strconv.Atoi(digits)
+			}
+			if err != nil {
+				b.WriteByte('$')
+				continue
+			}
+			if idx >= 1 && idx <= len(m.groups) {
+				b.WriteString(m.groups[idx-1])
+			}
+			pos += len(strconv.Itoa(idx))
+		}
+	}
+	if pos < len(repl) {
+		b.WriteString(repl[pos:])
+	}
+	return b.String()
+}
+
+func leadingDigits(s string, max int) string {
+	n := 0
+	for n < len(s) && n < max && s[n] >= '0' && s[n] <= '9' {
+		n++
+	}
+	return s[:n]
+}
+
+// encodeURI percent-encodes s as JavaScript's encodeURI/encodeURIComponent
+// do, leaving ASCII letters, digits and the characters in keep unescaped.
+func encodeURI(s, keep string) string {
+	const hex = "0123456789ABCDEF"
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x80 && (c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte(keep, c) >= 0) {
+			b.WriteByte(c)
+			continue
+		}
+		b.WriteByte('%')
+		b.WriteByte(hex[c>>4])
+		b.WriteByte(hex[c&0xF])
+	}
+	return b.String()
+}
+
+// decodeURIKeepReserved is JavaScript's decodeURI: escapes of reserved
+// characters stay encoded.
+func decodeURIKeepReserved(s string) (string, error) {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] != '%' {
+			b.WriteByte(s[i])
+			continue
+		}
+		if i+2 >= len(s) {
+			return "", fnErr("D3140", s, "malformed URL")
+		}
+		v, err := strconv.ParseUint(s[i+1:i+3], 16, 8)
+		if err != nil {
+			return "", fnErr("D3140", s, "malformed URL")
+		}
+		if v < 0x80 && strings.IndexByte(";/?:@&=+$,#", byte(v)) >= 0 {
+			b.WriteString(s[i : i+3])
+		} else {
+			b.WriteByte(byte(v))
+		}
+		i += 2
+	}
+	return b.String(), nil
+}

@@ -76,9 +76,9 @@ type node struct {
 	sig    *signature
 	body   *node
 
-	steps      []*node   // path steps
-	stages     []stage   // filters/index bindings on a path step
-	predicates []*node   // filters on a non-step expression
+	steps      []*node // path steps
+	stages     []stage // filters/index bindings on a path step
+	predicates []*node // filters on a non-step expression
 	group      *groupSpec
 	terms      []sortTerm
 

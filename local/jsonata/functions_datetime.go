@@ -262,7 +262,7 @@ func formatComponent(t time.Time, m dateMarker) string {
 	case 'X':
 		v, _ = t.ISOWeek()
 	case 'w':
-		v = (t.Day()+int(time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, t.Location()).Weekday())+6)/7
+		v = (t.Day() + int(time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, t.Location()).Weekday()) + 6) / 7
 	case 'x':
 		v = int(t.Month())
 	case 'H':

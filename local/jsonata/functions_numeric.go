@@ -136,7 +136,7 @@ func roundHalfEven(f float64, prec int) float64 {
 
 type decimalFormat struct {
 	decimal, grouping, exponent, minus, percent, perMille, zero, digit, pattern string
-	infinity, nan                                                                string
+	infinity, nan                                                               string
 }
 
 func formatNumberPicture(value float64, picture string, options any) (any, error) {
@@ -168,14 +168,14 @@ func formatNumberPicture(value float64, picture string, options any) (any, error
 		return nil, fnErr("D3080", picture, "the picture string must not contain more than one instance of the pattern-separator character")
 	}
 	type parsed struct {
-		prefix, suffix          string
+		prefix, suffix           string
 		minInt, maxFrac, minFrac int
-		groups                  []int // positions of grouping separators, counted from the decimal point
-		fracGroups              []int
-		hasDecimal              bool
-		minExp                  int
-		hasExp                  bool
-		percent, perMille       bool
+		groups                   []int // positions of grouping separators, counted from the decimal point
+		fracGroups               []int
+		hasDecimal               bool
+		minExp                   int
+		hasExp                   bool
+		percent, perMille        bool
 	}
 	parse := func(sub string) (parsed, error) {
 		var p parsed

@@ -37,8 +37,8 @@ const singleOps = ".[]{}(),@#;:?+-*/%|=<>^&!~"
 var doubleOps = []string{"..", ":=", "!=", ">=", "<=", "**", "~>"}
 
 type lexer struct {
-	src  string
-	i    int // byte offset
+	src     string
+	i       int // byte offset
 	prev    token
 	hasPrev bool
 }

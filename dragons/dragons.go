@@ -30,18 +30,51 @@ type Record struct {
 	Neighborhood string `json:"location_neighborhood_str"`
 }
 
-// DecodeRecords parses a JSON array of course-format records. It is strict:
-// unknown fields, missing arrays and non-string values are errors, so that a
-// document this package cannot fully represent is never silently rewritten.
+// StoredRecord is one element of the catalog file, Dragons.json: a record
+// in the course format plus, for records added by an add-dragon execution,
+// the id of that execution in the extra field execution_id_str. The id makes
+// a re-run of the same execution recognise its own record (adds are
+// idempotent per execution) and is never served by GET /dragons. Course-format
+// files without the field load unchanged.
+type StoredRecord struct {
+	Record
+	ExecutionID string `json:"execution_id_str,omitempty"`
+}
+
+// DecodeCatalog parses the catalog file: a JSON array of stored records. It
+// is strict: unknown fields, a document that is not an array and non-string
+// values are errors, so that a file this package cannot fully represent is
+// never silently rewritten.
+func DecodeCatalog(data []byte) ([]StoredRecord, error) {
+	var stored []StoredRecord
+	if err := decodeStrict(data, &stored); err != nil {
+		return nil, fmt.Errorf("decode dragon catalog: %w", err)
+	}
+	if stored == nil {
+		return nil, fmt.Errorf("decode dragon catalog: want a JSON array, got %.20q", bytes.TrimSpace(data))
+	}
+	return stored, nil
+}
+
+// DecodeRecords parses a JSON array of course-format records, such as the
+// course's dataset or the catalog file (dropping the execution ids), with the
+// same strictness as DecodeCatalog.
 func DecodeRecords(data []byte) ([]Record, error) {
-	var records []Record
-	if err := decodeStrict(data, &records); err != nil {
-		return nil, fmt.Errorf("decode dragon records: %w", err)
+	stored, err := DecodeCatalog(data)
+	if err != nil {
+		return nil, err
 	}
-	if records == nil {
-		return nil, fmt.Errorf("decode dragon records: want a JSON array, got %.20q", bytes.TrimSpace(data))
+	return Records(stored), nil
+}
+
+// Records returns the course-format records of stored records, in order. It
+// never returns nil.
+func Records(stored []StoredRecord) []Record {
+	out := make([]Record, len(stored))
+	for i, s := range stored {
+		out[i] = s.Record
 	}
-	return records, nil
+	return out
 }
 
 // decodeStrict decodes exactly one JSON value into v, refusing unknown

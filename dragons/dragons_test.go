@@ -74,6 +74,13 @@ func TestDecodeRecordsIsStrict(t *testing.T) {
 			t.Errorf("%s: DecodeRecords(%q) succeeded", name, in)
 		}
 	}
+	stored, err := DecodeCatalog([]byte(`[{"dragon_name_str":"a","family_str":"b","execution_id_str":"e1"}]`))
+	if err != nil || len(stored) != 1 || stored[0].ExecutionID != "e1" || stored[0].DragonName != "a" {
+		t.Errorf("DecodeCatalog = %+v, %v", stored, err)
+	}
+	if rs := Records(stored); len(rs) != 1 || rs[0] != (Record{DragonName: "a", Family: "b"}) {
+		t.Errorf("Records = %+v", rs)
+	}
 	rs, err := DecodeRecords([]byte(" [] "))
 	if err != nil || rs == nil || len(rs) != 0 {
 		t.Errorf("DecodeRecords([]) = %#v, %v; want an empty, non-nil slice", rs, err)

@@ -46,6 +46,8 @@ type Route struct {
 	// request parameters in the key, e.g. "method.request.querystring.family".
 	Cache     bool
 	CacheKeys []string
+	// CacheTTL overrides the stage's CacheTTL for this route when non-zero.
+	CacheTTL time.Duration
 }
 
 // Cors is the preflight answer; values are sent as they are.

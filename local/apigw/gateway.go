@@ -249,7 +249,11 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 
-	cacheable := route.Cache && g.cfg.CacheTTL > 0 && r.Method == http.MethodGet
+	ttl := g.cfg.CacheTTL
+	if route.CacheTTL > 0 {
+		ttl = route.CacheTTL
+	}
+	cacheable := route.Cache && ttl > 0 && r.Method == http.MethodGet
 	var key string
 	if cacheable {
 		key = cacheKey(route, r)
@@ -294,7 +298,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if cacheable && resp.status >= 200 && resp.status < 300 {
-		g.cache.put(key, resp, g.deps.Now().Add(g.cfg.CacheTTL))
+		g.cache.put(key, resp, g.deps.Now().Add(ttl))
 	}
 	resp.write(w)
 }

@@ -10,8 +10,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-xray-sdk-go/v2/xray"
 	xraysvc "github.com/aws/aws-sdk-go-v2/service/xray"
+	"github.com/aws/aws-xray-sdk-go/v2/xray"
 )
 
 func waitFor(t *testing.T, f func() bool) {

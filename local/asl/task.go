@@ -292,4 +292,3 @@ func (ex *execution) region() string {
 	}
 	return "us-east-1"
 }
-

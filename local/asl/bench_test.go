@@ -1,0 +1,76 @@
+package asl
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// passChain returns a definition of n Pass states, each with Parameters and
+// a ResultPath.
+func passChain(n int) []byte {
+	var b strings.Builder
+	b.WriteString(`{"StartAt":"S0","States":{`)
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		fmt.Fprintf(&b, `"S%d":{"Type":"Pass","Parameters":{"step":%d,"name.$":"$.name","prev.$":"$.count"},"ResultPath":"$.last"`, i, i)
+		if i == n-1 {
+			b.WriteString(`,"End":true}`)
+		} else {
+			fmt.Fprintf(&b, `,"Next":"S%d"}`, i+1)
+		}
+	}
+	b.WriteString(`}}`)
+	return []byte(b.String())
+}
+
+// BenchmarkPassChain runs a 10-state Pass chain; transitions/s is reported.
+func BenchmarkPassChain(b *testing.B) {
+	sm, err := Parse(passChain(10))
+	if err != nil {
+		b.Fatal(err)
+	}
+	input := map[string]any{"name": "dragon", "count": 3.0}
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := sm.Run(ctx, input, RunOptions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*10)/b.Elapsed().Seconds(), "transitions/s")
+}
+
+// BenchmarkMap1000 runs a Map state over 1,000 items whose processor is a
+// Pass state with Parameters.
+func BenchmarkMap1000(b *testing.B) {
+	def := `{"StartAt":"M","States":{"M":{"Type":"Map","ItemsPath":"$.items","ItemSelector":{"v.$":"$$.Map.Item.Value","i.$":"$$.Map.Item.Index"},
+	  "ItemProcessor":{"StartAt":"P","States":{"P":{"Type":"Pass","Parameters":{"x.$":"$.v"},"ResultPath":"$.r","End":true}}},"End":true}}}`
+	sm, err := Parse([]byte(def))
+	if err != nil {
+		b.Fatal(err)
+	}
+	items := make([]any, 1000)
+	for i := range items {
+		items[i] = map[string]any{"n": float64(i)}
+	}
+	input := map[string]any{"items": items}
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		out, err := sm.Run(ctx, input, RunOptions{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(out.([]any)) != 1000 {
+			b.Fatal("wrong result length")
+		}
+	}
+	// one Map transition plus one Pass transition per item
+	b.ReportMetric(float64(b.N*1001)/b.Elapsed().Seconds(), "transitions/s")
+}

@@ -2,23 +2,25 @@ package asl
 
 import (
 	"context"
-	"errors"
+	"time"
 )
 
 // queryExpr is a compiled JSONata expression. eval returns the package's
 // undefined sentinel when the expression produces no value.
 type queryExpr interface {
-	eval(ctx context.Context, input any, vars map[string]any) (any, error)
+	eval(ctx context.Context, input any, vars map[string]any, now time.Time) (any, error)
 }
 
 // QueryCompiler compiles JSONata expressions for the engine. The default is
 // the local/jsonata evaluator; WithQueryCompiler replaces it (in tests).
 type QueryCompiler func(src string) (QueryFunc, error)
 
-// QueryFunc evaluates one compiled JSONata expression. It returns
+// QueryFunc evaluates one compiled JSONata expression against input (the
+// state input) with the given variables ("states" and the workflow
+// variables); now is the execution clock's time for $now(). It returns
 // (value, true, nil) for a value and (nil, false, nil) for JSONata's
 // "undefined".
-type QueryFunc func(ctx context.Context, input any, vars map[string]any) (any, bool, error)
+type QueryFunc func(ctx context.Context, input any, vars map[string]any, now time.Time) (any, bool, error)
 
 type undefinedT struct{}
 
@@ -27,8 +29,8 @@ var undefined any = undefinedT{}
 
 type funcExpr struct{ f QueryFunc }
 
-func (e funcExpr) eval(ctx context.Context, input any, vars map[string]any) (any, error) {
-	v, ok, err := e.f(ctx, input, vars)
+func (e funcExpr) eval(ctx context.Context, input any, vars map[string]any, now time.Time) (any, error) {
+	v, ok, err := e.f(ctx, input, vars, now)
 	if err != nil {
 		return nil, err
 	}
@@ -37,5 +39,3 @@ func (e funcExpr) eval(ctx context.Context, input any, vars map[string]any) (any
 	}
 	return v, nil
 }
-
-var errNoJSONata = errors.New("JSONata support is not available in this build")

@@ -272,6 +272,14 @@ func (e *evalCtx) context() map[string]any {
 	return c
 }
 
+// now returns the state's entry time (the clock's time for JSONata's $now).
+func (e *evalCtx) now() time.Time {
+	if e.entered.IsZero() {
+		e.entered = e.fr.ex.clock.Now()
+	}
+	return e.entered
+}
+
 // invalidate drops cached views after something they depend on changed.
 func (e *evalCtx) invalidate() {
 	e.ctxObj = nil

@@ -297,7 +297,7 @@ func (t *queryTemplate) evalInner(ctx context.Context, e *evalCtx) (any, error) 
 	}
 	switch t.kind {
 	case tCall:
-		v, err := t.expr.eval(ctx, e.statesInput, e.queryVars())
+		v, err := t.expr.eval(ctx, e.statesInput, e.queryVars(), e.now())
 		if err != nil {
 			var ee *ExecError
 			if errors.As(err, &ee) {

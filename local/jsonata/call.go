@@ -27,15 +27,11 @@ type call struct {
 type nativeFn struct {
 	name string
 	sig  *signature
+	ar   int // the number of arguments higher-order functions pass
 	impl func(ev *evaluator, c *call, args []any) (any, error)
 }
 
-func (f *nativeFn) arity() int {
-	if f.sig == nil {
-		return 1
-	}
-	return f.sig.arity()
-}
+func (f *nativeFn) arity() int { return f.ar }
 
 type placeholder struct{}
 

@@ -50,10 +50,10 @@ func evaluateRoot(ctx context.Context, e *Expr, input any, vars map[string]any, 
 		ev.maxSteps = defaultMaxSteps
 	}
 	input = canon(input)
+	ev.root = input
 	if a, ok := input.([]any); ok {
 		input = &jarr{sequence: true, outerWrapper: true, items: []any{a}}
 	}
-	ev.root = input
 	top := &env{vars: vars}
 	v, err := ev.eval(e.root, input, top.child())
 	if err != nil {

@@ -19,7 +19,22 @@ func define(name, sig string, impl func(ev *evaluator, c *call, args []any) (any
 			panic(fmt.Sprintf("jsonata: bad signature for $%s: %v", name, err))
 		}
 	}
-	builtins[name] = &nativeFn{name: name, sig: s, impl: impl}
+	ar := 1
+	if s != nil {
+		ar = len(s.params)
+	}
+	if n, ok := hofArity[name]; ok {
+		ar = n
+	}
+	builtins[name] = &nativeFn{name: name, sig: s, ar: ar, impl: impl}
+}
+
+// hofArity lists the built-in functions whose callback arity (how many of
+// value, index and array $map and friends pass to them) differs from their
+// parameter count: JSONata counts only the parameters before the first one
+// with a default value.
+var hofArity = map[string]int{
+	"string": 1, "zip": 0, "random": 0, "millis": 0, "uuid": 0,
 }
 
 func init() {

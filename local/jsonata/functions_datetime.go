@@ -162,11 +162,13 @@ func parsePicture(pic string) ([]dateMarker, error) {
 		if k := strings.LastIndexByte(rest, ','); k >= 0 {
 			width := rest[k+1:]
 			rest = rest[:k]
-			lo, hi, _ := strings.Cut(width, "-")
+			lo, hi, hasHi := strings.Cut(width, "-")
 			if lo != "*" && lo != "" {
 				m.minW, _ = strconv.Atoi(lo)
 			}
-			if hi != "*" && hi != "" {
+			if !hasHi {
+				m.maxW = m.minW
+			} else if hi != "*" && hi != "" {
 				m.maxW, _ = strconv.Atoi(hi)
 			}
 		}

@@ -23,7 +23,7 @@ func defineNumericFunctions() {
 			}
 			return 0.0, nil
 		case string:
-			s := strings.TrimSpace(x)
+			s := x
 			if numberString.MatchString(s) {
 				if f, err := strconv.ParseFloat(s, 64); err == nil && !math.IsInf(f, 0) {
 					return f, nil
@@ -313,7 +313,7 @@ func formatNumberPicture(value float64, picture string, options any) (any, error
 	for len(intDigits) < p.minInt {
 		intDigits = "0" + intDigits
 	}
-	if p.minInt == 0 && intDigits == "0" {
+	if p.minInt == 0 && intDigits == "0" && !p.hasExp {
 		intDigits = ""
 	}
 	// grouping

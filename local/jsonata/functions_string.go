@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"math"
 	"net/url"
+	"unicode/utf16"
 	"regexp"
 	"strconv"
 	"strings"
@@ -283,20 +284,19 @@ func defineStringFunctions() {
 		if a[0] == Undefined {
 			return Undefined, nil
 		}
-		return base64.StdEncoding.EncodeToString([]byte(a[0].(string))), nil
+		// JSONata encodes each UTF-16 code unit's low byte (Latin-1)
+		units := utf16.Encode([]rune(a[0].(string)))
+		b := make([]byte, len(units))
+		for i, u := range units {
+			b[i] = byte(u)
+		}
+		return base64.StdEncoding.EncodeToString(b), nil
 	})
 	define("base64decode", "<s-:s>", func(ev *evaluator, c *call, a []any) (any, error) {
 		if a[0] == Undefined {
 			return Undefined, nil
 		}
-		s := strings.TrimRight(strings.Join(strings.Fields(a[0].(string)), ""), "=")
-		b, err := base64.RawStdEncoding.DecodeString(s)
-		if err != nil {
-			if b, err = base64.RawURLEncoding.DecodeString(s); err != nil {
-				return nil, fnErr("D3137", a[0], "invalid base64 string")
-			}
-		}
-		return string(b), nil
+		return decodeBase64Latin1(a[0].(string)), nil
 	})
 	define("encodeUrlComponent", "<s-:s>", func(ev *evaluator, c *call, a []any) (any, error) {
 		if a[0] == Undefined {
@@ -487,4 +487,37 @@ func decodeURIKeepReserved(s string) (string, error) {
 		i += 2
 	}
 	return b.String(), nil
+}
+
+// decodeBase64Latin1 decodes leniently (characters outside the alphabet are
+// skipped, padding is optional) and maps each byte to the character with
+// that code, as JSONata does.
+func decodeBase64Latin1(s string) string {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+	var bits, n uint
+	var out []rune
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == '=' {
+			break
+		}
+		v := strings.IndexByte(alphabet, c)
+		if v < 0 {
+			if c == '-' {
+				v = 62
+			} else if c == '_' {
+				v = 63
+			} else {
+				continue
+			}
+		}
+		bits = bits<<6 | uint(v)
+		n += 6
+		if n >= 8 {
+			n -= 8
+			out = append(out, rune(byte(bits>>n)))
+			bits &= 1<<n - 1
+		}
+	}
+	return string(out)
 }

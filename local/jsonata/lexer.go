@@ -221,7 +221,7 @@ func (l *lexer) str(quote byte) (string, error) {
 		}
 		e := src[l.i]
 		switch e {
-		case '"', '\\', '/', '\'':
+		case '"', '\\', '/':
 			b.WriteByte(e)
 		case 'b':
 			b.WriteByte('\b')

@@ -313,11 +313,12 @@ func writeJSON(b *strings.Builder, v any, indent, cur string) {
 			b.WriteString("false")
 		}
 	case float64:
-		if math.IsInf(x, 0) || math.IsNaN(x) {
+		r := round15(x)
+		if math.IsInf(r, 0) || math.IsNaN(r) {
 			b.WriteString("null")
 			return
 		}
-		b.WriteString(formatNumberJS(round15(x)))
+		b.WriteString(formatNumberJS(r))
 	case string:
 		writeJSONString(b, x)
 	case callable:

@@ -109,18 +109,6 @@ func parseSignature(src string) (*signature, error) {
 	return sig, nil
 }
 
-// arity is the number of arguments a higher-order function passes to this
-// function: the parameters that are not optional.
-func (s *signature) arity() int {
-	n := 0
-	for _, p := range s.params {
-		if !p.optional {
-			n++
-		}
-	}
-	return n
-}
-
 // match assigns argument symbols to parameters, greedily with backtracking,
 // and returns how many symbols each parameter took.
 func (s *signature) match(syms string) ([]int, bool) {

@@ -251,9 +251,11 @@ func export(v any) any {
 		}
 		out := make([]any, 0, len(x.items))
 		for _, it := range x.items {
-			if e := export(it); e != Undefined {
-				out = append(out, e)
+			e := export(it)
+			if e == Undefined {
+				e = nil // as JSON.stringify renders functions in arrays
 			}
+			out = append(out, e)
 		}
 		return out
 	case *jobj:
@@ -361,9 +363,8 @@ func round15(f float64) float64 {
 	if f == 0 || math.IsInf(f, 0) || math.IsNaN(f) {
 		return f
 	}
-	r, err := strconv.ParseFloat(strconv.FormatFloat(f, 'g', 15, 64), 64)
-	if err != nil {
-		return f
-	}
+	// on overflow ParseFloat returns ±Inf, which renders as null like
+	// JavaScript's Number(x.toPrecision(15))
+	r, _ := strconv.ParseFloat(strconv.FormatFloat(f, 'g', 15, 64), 64)
 	return r
 }

@@ -1,0 +1,216 @@
+package stack
+
+import (
+	"context"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/dragons-dev/dragons/local/apigw"
+	"github.com/dragons-dev/dragons/local/template"
+)
+
+// recorder is a hand-written stand-in for every local service: it records what
+// the deployment asked for.
+type recorder struct {
+	buckets   map[string]bool
+	queues    map[string]map[string]string
+	params    map[string]string
+	buses     []string
+	rules     map[string]RuleSpec
+	archives  []ArchiveSpec
+	pools     []PoolSpec
+	clients   []string
+	groups    []string
+	built     []string
+	functions map[string]FunctionSpec
+	machines  map[string]StateMachineSpec
+	apis      []apigw.Config
+	auths     map[string]AuthorizerSpec
+}
+
+func newRecorder() *recorder {
+	return &recorder{buckets: map[string]bool{}, queues: map[string]map[string]string{}, params: map[string]string{},
+		rules: map[string]RuleSpec{}, functions: map[string]FunctionSpec{}, machines: map[string]StateMachineSpec{}}
+}
+
+func (r *recorder) services() Services {
+	return Services{Buckets: r, Queues: r, Params: r, Buses: r, Identity: r, Logs: r, Functions: r, StateMachines: r, APIs: r}
+}
+
+func (r *recorder) EnsureBucket(_ context.Context, name string, versioned bool) error {
+	r.buckets[name] = versioned
+	return nil
+}
+func (r *recorder) EnsureQueue(_ context.Context, name string, attrs map[string]string) (string, string, error) {
+	r.queues[name] = attrs
+	return "http://edge/000000000000/" + name, "arn:aws:sqs:us-east-1:000000000000:" + name, nil
+}
+func (r *recorder) EnsureParameter(_ context.Context, name, _, value string) error {
+	r.params[name] = value
+	return nil
+}
+func (r *recorder) EnsureBus(_ context.Context, name string) (string, error) {
+	r.buses = append(r.buses, name)
+	return "arn:aws:events:us-east-1:000000000000:event-bus/" + name, nil
+}
+func (r *recorder) EnsureRule(_ context.Context, s RuleSpec) (string, error) {
+	r.rules[s.Name] = s
+	return "arn:aws:events:us-east-1:000000000000:rule/" + s.Bus + "/" + s.Name, nil
+}
+func (r *recorder) EnsureArchive(_ context.Context, a ArchiveSpec) (string, error) {
+	r.archives = append(r.archives, a)
+	return "arn:aws:events:us-east-1:000000000000:archive/" + a.Name, nil
+}
+func (r *recorder) EnsureUserPool(_ context.Context, p PoolSpec) (string, string, error) {
+	r.pools = append(r.pools, p)
+	return "us-east-1_Local1234", "arn:aws:cognito-idp:us-east-1:000000000000:userpool/us-east-1_Local1234", nil
+}
+func (r *recorder) EnsureUserPoolClient(_ context.Context, poolID, name string, flows []string) (string, error) {
+	r.clients = append(r.clients, poolID+"/"+name+"/"+strings.Join(flows, ","))
+	return "client123", nil
+}
+func (r *recorder) CreateGroup(name string) error {
+	r.groups = append(r.groups, name)
+	return nil
+}
+func (r *recorder) Build(_ context.Context, _ string, dirs []string) (map[string]string, error) {
+	out := map[string]string{}
+	for _, d := range dirs {
+		r.built = append(r.built, d)
+		out[d] = "/bin/" + filepath.Base(d)
+	}
+	return out, nil
+}
+func (r *recorder) AddFunction(_ context.Context, f FunctionSpec) error {
+	r.functions[f.LogicalID] = f
+	return nil
+}
+func (r *recorder) EnsureStateMachine(_ context.Context, s StateMachineSpec) (string, error) {
+	r.machines[s.Name] = s
+	return "arn:aws:states:us-east-1:000000000000:stateMachine:" + s.Name, nil
+}
+func (r *recorder) StartAPI(_ context.Context, cfg apigw.Config, auths map[string]AuthorizerSpec) (string, error) {
+	r.apis = append(r.apis, cfg)
+	r.auths = auths
+	return "http://127.0.0.1:3000", nil
+}
+
+func repoRoot(t *testing.T) string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..")
+}
+
+func TestDeployTheProjectTemplate(t *testing.T) {
+	root := repoRoot(t)
+	tp, err := template.Load(filepath.Join(root, "template.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := newRecorder()
+	st, err := Deploy(context.Background(), tp, rec.services(), Options{BaseDir: root})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bucket := st.Resources["DragonsBucket"].Ref.(string)
+	if !rec.buckets[bucket] {
+		t.Fatalf("bucket %s not created versioned: %v", bucket, rec.buckets)
+	}
+	if rec.params["/dragons/bucket"] != bucket || rec.params["/dragons/key"] != "Dragons.json" {
+		t.Fatalf("parameters = %v", rec.params)
+	}
+	sm := rec.machines["dragons-add-dragon"]
+	if sm.Type != "EXPRESS" || !sm.Tracing || sm.LogLevel != "ALL" || !sm.IncludeExecutionData || !strings.Contains(sm.LogGroupARN, "/aws/vendedlogs/states/dragons-add-dragon") {
+		t.Fatalf("state machine = %+v", sm)
+	}
+	validate := rec.functions["ValidateDragonFunction"]
+	if !strings.Contains(sm.Definition, validate.ARN) || strings.Contains(sm.Definition, "${ValidateDragonFunctionArn}") {
+		t.Fatal("definition substitutions were not applied")
+	}
+	submit := rec.functions["SubmitDragonFunction"]
+	if submit.Env["STATE_MACHINE_ARN"] != "arn:aws:states:us-east-1:000000000000:stateMachine:dragons-add-dragon" || submit.Env["PARAM_PREFIX"] != "/dragons" {
+		t.Fatalf("submit env = %v", submit.Env)
+	}
+	if submit.Binary != "/bin/submitdragon" || submit.Timeout.Seconds() != 10 || submit.Memory != 256 || !submit.Tracing {
+		t.Fatalf("submit = %+v", submit)
+	}
+	audit := rec.functions["AuditDragonFunction"]
+	if !strings.HasSuffix(audit.OnFailureARN, ":dragons-audit-dlq") {
+		t.Fatalf("audit DLQ = %q", audit.OnFailureARN)
+	}
+	rule := rec.rules["dragons-audit-dragon-added"]
+	if rule.Bus != "dragons" || !strings.Contains(rule.Pattern, `"DragonAdded"`) || len(rule.Targets) != 1 ||
+		rule.Targets[0].ARN != audit.ARN || rule.Targets[0].MaxRetryAttempts != 8 || !strings.HasSuffix(rule.Targets[0].DeadLetterARN, ":dragons-audit-dlq") {
+		t.Fatalf("audit rule = %+v", rule)
+	}
+	if len(rec.apis) != 1 {
+		t.Fatalf("apis = %d", len(rec.apis))
+	}
+	api := rec.apis[0]
+	if api.Stage != "v1" || !api.Tracing || api.ThrottleRate != 50 || api.ThrottleBurst != 100 || api.Cors == nil || api.Cors.AllowOrigin != "*" {
+		t.Fatalf("api = %+v", api)
+	}
+	routes := map[string]apigw.Route{}
+	for _, r := range api.Routes {
+		routes[r.Method+" "+r.Path] = r
+		if r.Authorizer != "CognitoAuthorizer" {
+			t.Errorf("route %s %s has authorizer %q", r.Method, r.Path, r.Authorizer)
+		}
+	}
+	list := routes["GET /dragons"]
+	if !list.Cache || list.CacheTTL.Seconds() != 60 || strings.Join(list.CacheKeys, ",") != "method.request.querystring.dragonName,method.request.querystring.family" {
+		t.Fatalf("GET /dragons = %+v", list)
+	}
+	if routes["POST /dragons"].Cache || routes["GET /dragons/executions/{id}"].Cache {
+		t.Fatal("a route other than GET /dragons is cached")
+	}
+	if got := rec.auths["CognitoAuthorizer"].UserPoolARNs; len(got) != 1 || !strings.HasSuffix(got[0], "us-east-1_Local1234") {
+		t.Fatalf("authorizer = %v", got)
+	}
+	if len(rec.clients) != 1 || !strings.Contains(rec.clients[0], "ALLOW_USER_PASSWORD_AUTH") {
+		t.Fatalf("clients = %v", rec.clients)
+	}
+	if len(rec.pools) != 1 || rec.pools[0].MinLength != 12 || rec.pools[0].RequireSymbols {
+		t.Fatalf("pool = %+v", rec.pools)
+	}
+	if len(st.Ignored) == 0 || !contains(st.Ignored, "FailedExecutionsAlarm") || !contains(st.Ignored, "AuditDLQPolicy") {
+		t.Fatalf("ignored = %v", st.Ignored)
+	}
+	if st.Outputs["BucketName"] != bucket || !strings.HasPrefix(st.Outputs["ApiUrl"].(string), "https://") {
+		t.Fatalf("outputs = %v", st.Outputs)
+	}
+	if len(rec.built) != 6 {
+		t.Fatalf("built %v, want the six function directories", rec.built)
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func TestUnsupportedTypesAndPropertiesAreNamed(t *testing.T) {
+	doc := `
+Resources:
+  Topic:
+    Type: AWS::SNS::Topic
+  Q:
+    Type: AWS::SQS::Queue
+    Properties:
+      QueueName: q
+      Frobnicate: true
+`
+	tp, err := template.Parse([]byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Deploy(context.Background(), tp, newRecorder().services(), Options{})
+	if err == nil || !strings.Contains(err.Error(), "AWS::SNS::Topic") || !strings.Contains(err.Error(), "Frobnicate") {
+		t.Fatalf("error = %v", err)
+	}
+}

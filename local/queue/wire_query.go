@@ -374,7 +374,7 @@ type xBatchError struct {
 }
 
 type xSendBatchResult struct {
-	XMLName    xml.Name `xml:"SendMessageBatchResult"`
+	XMLName    xml.Name          `xml:"SendMessageBatchResult"`
 	Successful []xSendBatchEntry `xml:"SendMessageBatchResultEntry"`
 	Failed     []xBatchError     `xml:"BatchResultErrorEntry"`
 }

@@ -1,0 +1,160 @@
+package asl
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestParseValid(t *testing.T) {
+	sm, err := Parse([]byte(`{"Comment":"c","Version":"1.0","TimeoutSeconds":30,"StartAt":"B","States":{"B":{"Type":"Pass","Next":"A"},"A":{"Type":"Succeed"}}}`), WithType(Express))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sm.Type() != Express || sm.Comment() != "c" || sm.StartAt() != "B" || sm.QueryLanguage() != JSONPath {
+		t.Errorf("accessors: %v %q %q %v", sm.Type(), sm.Comment(), sm.StartAt(), sm.QueryLanguage())
+	}
+	if got := strings.Join(sm.StateNames(), ","); got != "A,B" {
+		t.Errorf("StateNames = %s", got)
+	}
+}
+
+func TestParseProblems(t *testing.T) {
+	cases := []struct {
+		name, def string
+		opts      []Option
+		code, loc string
+	}{
+		{"invalid json", `{"StartAt":`, nil, CodeInvalidJSON, ""},
+		{"trailing content", `{} {}`, nil, CodeInvalidJSON, ""},
+		{"not an object", `[]`, nil, CodeSchema, ""},
+		{"unknown top-level field", `{"StartAt":"A","Foo":1,"States":{"A":{"Type":"Succeed"}}}`, nil, CodeSchema, "/Foo"},
+		{"missing StartAt", `{"States":{"A":{"Type":"Succeed"}}}`, nil, CodeSchema, ""},
+		{"StartAt target", `{"StartAt":"X","States":{"A":{"Type":"Succeed"}}}`, nil, CodeMissingTarget, "/StartAt"},
+		{"bad version", `{"Version":"2","StartAt":"A","States":{"A":{"Type":"Succeed"}}}`, nil, CodeSchema, "/Version"},
+		{"bad timeout", `{"TimeoutSeconds":0,"StartAt":"A","States":{"A":{"Type":"Succeed"}}}`, nil, CodeSchema, "/TimeoutSeconds"},
+		{"missing Type", `{"StartAt":"A","States":{"A":{"End":true}}}`, nil, CodeSchema, "/States/A"},
+		{"unknown Type", `{"StartAt":"A","States":{"A":{"Type":"Nope"}}}`, nil, CodeSchema, "/States/A/Type"},
+		{"unknown state field", `{"StartAt":"A","States":{"A":{"Type":"Pass","Foo":1,"End":true}}}`, nil, CodeSchema, "/States/A/Foo"},
+		{"field of another type", `{"StartAt":"A","States":{"A":{"Type":"Pass","Resource":"x","End":true}}}`, nil, CodeSchema, "/States/A/Resource"},
+		{"JSONPath field in JSONata", `{"QueryLanguage":"JSONata","StartAt":"A","States":{"A":{"Type":"Pass","InputPath":"$","End":true}}}`, nil, CodeSchema, "/States/A/InputPath"},
+		{"JSONata field in JSONPath", `{"StartAt":"A","States":{"A":{"Type":"Pass","Output":"x","End":true}}}`, nil, CodeSchema, "/States/A/Output"},
+		{"JSONPath state in JSONata machine", `{"QueryLanguage":"JSONata","StartAt":"A","States":{"A":{"Type":"Pass","QueryLanguage":"JSONPath","End":true}}}`, nil, CodeInvalidQueryLang, "/States/A/QueryLanguage"},
+		{"missing Next and End", `{"StartAt":"A","States":{"A":{"Type":"Pass"}}}`, nil, CodeSchema, "/States/A"},
+		{"both Next and End", `{"StartAt":"A","States":{"A":{"Type":"Pass","Next":"B","End":true},"B":{"Type":"Succeed"}}}`, nil, CodeSchema, "/States/A"},
+		{"Next target", `{"StartAt":"A","States":{"A":{"Type":"Pass","Next":"Z"}}}`, nil, CodeMissingTarget, "/States/A/Next"},
+		{"Next on Succeed", `{"StartAt":"A","States":{"A":{"Type":"Succeed","Next":"A"}}}`, nil, CodeSchema, "/States/A/Next"},
+		{"unreachable", `{"StartAt":"A","States":{"A":{"Type":"Succeed"},"B":{"Type":"Succeed"}}}`, nil, CodeUnreachable, "/States/B"},
+		{"bad InputPath", `{"StartAt":"A","States":{"A":{"Type":"Pass","InputPath":"a.b","End":true}}}`, nil, CodeInvalidPath, "/States/A/InputPath"},
+		{"ResultPath not a reference path", `{"StartAt":"A","States":{"A":{"Type":"Pass","ResultPath":"$.a[*]","End":true}}}`, nil, CodeInvalidPath, "/States/A/ResultPath"},
+		{"ResultPath to context", `{"StartAt":"A","States":{"A":{"Type":"Pass","ResultPath":"$$.a","End":true}}}`, nil, CodeInvalidPath, "/States/A/ResultPath"},
+		{"bad parameter path", `{"StartAt":"A","States":{"A":{"Type":"Pass","Parameters":{"x.$":"nope"},"End":true}}}`, nil, CodeInvalidPath, "/States/A/Parameters/x.$"},
+		{"unknown intrinsic", `{"StartAt":"A","States":{"A":{"Type":"Pass","Parameters":{"x.$":"States.Nope(1)"},"End":true}}}`, nil, CodeInvalidIntrinsic, "/States/A/Parameters/x.$"},
+		{"intrinsic arity", `{"StartAt":"A","States":{"A":{"Type":"Pass","Parameters":{"x.$":"States.ArrayRange(1,2)"},"End":true}}}`, nil, CodeInvalidIntrinsic, "/States/A/Parameters/x.$"},
+		{"duplicate parameter", `{"StartAt":"A","States":{"A":{"Type":"Pass","Parameters":{"x":1,"x.$":"$"},"End":true}}}`, nil, CodeSchema, "/States/A/Parameters/x.$"},
+		{"missing Resource", `{"StartAt":"A","States":{"A":{"Type":"Task","End":true}}}`, nil, CodeSchema, "/States/A"},
+		{"bad Resource", `{"StartAt":"A","States":{"A":{"Type":"Task","Resource":"lambda","End":true}}}`, nil, CodeInvalidResource, "/States/A/Resource"},
+		{"sync in express", `{"StartAt":"A","States":{"A":{"Type":"Task","Resource":"arn:aws:states:::states:startExecution.sync","End":true}}}`, []Option{WithType(Express)}, CodeSchema, "/States/A/Resource"},
+		{"token in express", `{"StartAt":"A","States":{"A":{"Type":"Task","Resource":"arn:aws:states:::sqs:sendMessage.waitForTaskToken","End":true}}}`, []Option{WithType(Express)}, CodeSchema, "/States/A/Resource"},
+		{"heartbeat not below timeout", `{"StartAt":"A","States":{"A":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","TimeoutSeconds":5,"HeartbeatSeconds":5,"End":true}}}`, nil, CodeSchema, "/States/A/HeartbeatSeconds"},
+		{"timeout and path", `{"StartAt":"A","States":{"A":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","TimeoutSeconds":5,"TimeoutSecondsPath":"$.t","End":true}}}`, nil, CodeSchema, "/States/A"},
+		{"retry States.ALL not last", `{"StartAt":"A","States":{"A":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Retry":[{"ErrorEquals":["States.ALL"]},{"ErrorEquals":["E"]}],"End":true}}}`, nil, CodeSchema, "/States/A/Retry/0/ErrorEquals/0"},
+		{"retry empty ErrorEquals", `{"StartAt":"A","States":{"A":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Retry":[{"ErrorEquals":[]}],"End":true}}}`, nil, CodeSchema, "/States/A/Retry/0"},
+		{"retry backoff", `{"StartAt":"A","States":{"A":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Retry":[{"ErrorEquals":["E"],"BackoffRate":0.5}],"End":true}}}`, nil, CodeSchema, "/States/A/Retry/0/BackoffRate"},
+		{"retry jitter", `{"StartAt":"A","States":{"A":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Retry":[{"ErrorEquals":["E"],"JitterStrategy":"SOME"}],"End":true}}}`, nil, CodeSchema, "/States/A/Retry/0/JitterStrategy"},
+		{"unknown States error", `{"StartAt":"A","States":{"A":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Retry":[{"ErrorEquals":["States.Nope"]}],"End":true}}}`, nil, CodeSchema, "/States/A/Retry/0/ErrorEquals/0"},
+		{"catch target", `{"StartAt":"A","States":{"A":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Catch":[{"ErrorEquals":["E"],"Next":"Z"}],"End":true}}}`, nil, CodeMissingTarget, "/States/A/Catch/0/Next"},
+		{"retry on Pass", `{"StartAt":"A","States":{"A":{"Type":"Pass","Retry":[],"End":true}}}`, nil, CodeSchema, "/States/A/Retry"},
+		{"choice without choices", `{"StartAt":"A","States":{"A":{"Type":"Choice","Choices":[]}}}`, nil, CodeSchema, "/States/A/Choices"},
+		{"choice two operators", `{"StartAt":"A","States":{"A":{"Type":"Choice","Choices":[{"Variable":"$.a","StringEquals":"x","NumericEquals":1,"Next":"B"}]},"B":{"Type":"Succeed"}}}`, nil, CodeSchema, "/States/A/Choices/0"},
+		{"choice rule without Next", `{"StartAt":"A","States":{"A":{"Type":"Choice","Choices":[{"Variable":"$.a","StringEquals":"x"}],"Default":"B"},"B":{"Type":"Succeed"}}}`, nil, CodeSchema, "/States/A/Choices/0"},
+		{"choice operand type", `{"StartAt":"A","States":{"A":{"Type":"Choice","Choices":[{"Variable":"$.a","NumericEquals":"x","Next":"B"}]},"B":{"Type":"Succeed"}}}`, nil, CodeSchema, "/States/A/Choices/0/NumericEquals"},
+		{"choice bad timestamp", `{"StartAt":"A","States":{"A":{"Type":"Choice","Choices":[{"Variable":"$.a","TimestampEquals":"yesterday","Next":"B"}]},"B":{"Type":"Succeed"}}}`, nil, CodeSchema, "/States/A/Choices/0/TimestampEquals"},
+		{"choice default target", `{"StartAt":"A","States":{"A":{"Type":"Choice","Choices":[{"Variable":"$.a","IsNull":true,"Next":"B"}],"Default":"Z"},"B":{"Type":"Succeed"}}}`, nil, CodeMissingTarget, "/States/A/Default"},
+		{"wait two fields", `{"StartAt":"A","States":{"A":{"Type":"Wait","Seconds":1,"Timestamp":"2024-01-01T00:00:00Z","End":true}}}`, nil, CodeSchema, "/States/A"},
+		{"wait bad timestamp", `{"StartAt":"A","States":{"A":{"Type":"Wait","Timestamp":"soon","End":true}}}`, nil, CodeSchema, "/States/A/Timestamp"},
+		{"fail error and path", `{"StartAt":"A","States":{"A":{"Type":"Fail","Error":"E","ErrorPath":"$.e"}}}`, nil, CodeSchema, "/States/A"},
+		{"parallel no branches", `{"StartAt":"A","States":{"A":{"Type":"Parallel","Branches":[],"End":true}}}`, nil, CodeSchema, "/States/A/Branches"},
+		{"problem inside a branch", `{"StartAt":"A","States":{"A":{"Type":"Parallel","Branches":[{"StartAt":"X","States":{"X":{"Type":"Pass","Next":"Y"}}}],"End":true}}}`, nil, CodeMissingTarget, "/States/A/Branches/0/States/X/Next"},
+		{"branch cannot target outer state", `{"StartAt":"A","States":{"A":{"Type":"Parallel","Branches":[{"StartAt":"X","States":{"X":{"Type":"Pass","Next":"A"}}}],"End":true}}}`, nil, CodeMissingTarget, "/States/A/Branches/0/States/X/Next"},
+		{"map without processor", `{"StartAt":"A","States":{"A":{"Type":"Map","End":true}}}`, nil, CodeSchema, "/States/A"},
+		{"map processor problem", `{"StartAt":"A","States":{"A":{"Type":"Map","ItemProcessor":{"StartAt":"X","States":{"X":{"Type":"Pass","Foo":1,"End":true}}},"End":true}}}`, nil, CodeSchema, "/States/A/ItemProcessor/States/X/Foo"},
+		{"map bad mode", `{"StartAt":"A","States":{"A":{"Type":"Map","ItemProcessor":{"ProcessorConfig":{"Mode":"FAST"},"StartAt":"X","States":{"X":{"Type":"Succeed"}}},"End":true}}}`, nil, CodeSchema, "/States/A/ItemProcessor/ProcessorConfig/Mode"},
+		{"map negative concurrency", `{"StartAt":"A","States":{"A":{"Type":"Map","MaxConcurrency":-1,"ItemProcessor":{"StartAt":"X","States":{"X":{"Type":"Succeed"}}},"End":true}}}`, nil, CodeSchema, "/States/A/MaxConcurrency"},
+		{"invalid JSONata", `{"QueryLanguage":"JSONata","StartAt":"A","States":{"A":{"Type":"Pass","Output":"{% $states.input. %}","End":true}}}`, nil, CodeInvalidJSONata, "/States/A/Output"},
+		{"assign reserved name", `{"StartAt":"A","States":{"A":{"Type":"Pass","Assign":{"states":1},"End":true}}}`, nil, CodeSchema, "/States/A/Assign/states"},
+		{"assign invalid name", `{"StartAt":"A","States":{"A":{"Type":"Pass","Assign":{"a-b":1},"End":true}}}`, nil, CodeSchema, "/States/A/Assign/a-b"},
+		{"escaped location", `{"StartAt":"a/b","States":{"a/b":{"Type":"Pass","Foo":1,"End":true}}}`, nil, CodeSchema, "/States/a~1b/Foo"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := Parse([]byte(c.def), c.opts...)
+			var de *DefinitionError
+			if !errors.As(err, &de) {
+				t.Fatalf("Parse error = %v, want *DefinitionError", err)
+			}
+			for _, p := range de.Problems {
+				if p.Code == c.code && p.Location == c.loc {
+					return
+				}
+			}
+			t.Fatalf("no problem %s at %q in: %v", c.code, c.loc, de)
+		})
+	}
+}
+
+func TestParseReportsEveryProblem(t *testing.T) {
+	def := `{"StartAt":"A","Bogus":true,"States":{
+	  "A":{"Type":"Pass","Next":"Missing","InputPath":"bad"},
+	  "B":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke.waitForTaskToken","End":true},
+	  "C":{"Type":"Pass","Parameters":{"x.$":"States.Unknown()"}}}}`
+	_, err := Parse([]byte(def), WithType(Express))
+	var de *DefinitionError
+	if !errors.As(err, &de) {
+		t.Fatalf("err = %v", err)
+	}
+	want := []string{
+		"SCHEMA_VALIDATION_FAILED: The field 'Bogus' is not supported by Step Functions for the state machine at /Bogus",
+		"MISSING_TRANSITION_TARGET: Missing 'Next' target: Missing at /States/A/Next",
+		"INVALID_JSONPATH",
+		"/States/B/Resource",
+		"INVALID_INTRINSIC_FUNCTION",
+		"UNREACHABLE_STATE: State \"B\" is not reachable. at /States/B",
+		"at /States/C,",
+	}
+	msg := de.Error()
+	if !strings.HasPrefix(msg, "Invalid State Machine Definition: '") {
+		t.Errorf("message = %s", msg)
+	}
+	for _, w := range want {
+		if !strings.Contains(msg, w) {
+			t.Errorf("message lacks %q:\n%s", w, msg)
+		}
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	seeds := []string{
+		pass(`"Parameters":{"x.$":"$.a","y.$":"States.Format('{}', $.b)"},"ResultPath":"$.r",`),
+		`{"StartAt":"C","States":{"C":{"Type":"Choice","Choices":[{"And":[{"Variable":"$.a","IsPresent":true},{"Not":{"Variable":"$.b","StringMatches":"x*"}}],"Next":"D"}],"Default":"D"},"D":{"Type":"Succeed"}}}`,
+		`{"StartAt":"M","States":{"M":{"Type":"Map","ItemsPath":"$.i","MaxConcurrency":2,"ItemProcessor":{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}},"Retry":[{"ErrorEquals":["States.ALL"]}],"End":true}}}`,
+		`{"QueryLanguage":"JSONata","StartAt":"W","States":{"W":{"Type":"Wait","Seconds":"{% $states.input.s %}","Assign":{"a":"{% 1 %}"},"Next":"F"},"F":{"Type":"Fail","Error":"E"}}}`,
+		`{"StartAt":"P","States":{"P":{"Type":"Parallel","Branches":[{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","TimeoutSeconds":3,"End":true}}}],"Catch":[{"ErrorEquals":["E"],"Next":"P2"}],"Next":"P2"},"P2":{"Type":"Pass","End":true}}}`,
+	}
+	for _, s := range seeds {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, def string) {
+		sm, err := Parse([]byte(def))
+		if err != nil {
+			var de *DefinitionError
+			if !errors.As(err, &de) || len(de.Problems) == 0 {
+				t.Fatalf("error %v is not a *DefinitionError with problems", err)
+			}
+			return
+		}
+		if sm.top.start == nil {
+			t.Fatal("valid machine without a start state")
+		}
+	})
+}

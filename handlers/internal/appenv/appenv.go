@@ -19,10 +19,12 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-xray-sdk-go/v2/instrumentation/awsv2"
 	"github.com/aws/aws-xray-sdk-go/v2/xray"
 
+	"github.com/dragons-dev/dragons/dragons/catalog"
 	"github.com/dragons-dev/dragons/handlers/internal/telemetry"
 )
 
@@ -80,6 +82,22 @@ func MustLoad(ctx context.Context, function string) *Env {
 		os.Exit(1)
 	}
 	return env
+}
+
+// Fail logs err as the reason the cold start failed and exits, which Lambda
+// reports as an initialisation failure.
+func (e *Env) Fail(err error) {
+	e.Log.Error("cold start failed", "error", err.Error())
+	os.Exit(1)
+}
+
+// S3 returns an S3 client made from the instrumented configuration.
+func (e *Env) S3() *s3.Client { return s3.NewFromConfig(e.AWS) }
+
+// Catalog returns the dragon catalog at the bucket and key of the
+// parameters, read and written through api.
+func (e *Env) Catalog(api catalog.ObjectAPI) (*catalog.Catalog, error) {
+	return catalog.New(api, catalog.Location{Bucket: e.Params.Bucket, Key: e.Params.CatalogKey})
 }
 
 // Getenv returns the value of a required environment variable.

@@ -1,0 +1,391 @@
+package objstore
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/md5"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+)
+
+// dump describes the whole visible state of a service: every version of
+// every key with its metadata and body digest.
+func dump(t *testing.T, s *Service) string {
+	t.Helper()
+	ctx := context.Background()
+	var b strings.Builder
+	buckets, err := s.ListBuckets(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, bk := range buckets {
+		status, err := s.GetBucketVersioning(ctx, bk.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(&b, "bucket %s %s %q\n", bk.Name, bk.CreationDate.Format(time.RFC3339Nano), status)
+		res, err := s.ListObjectVersions(ctx, bk.Name, VersionListOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range res.Versions {
+			line := fmt.Sprintf("  %s %s latest=%v dm=%v size=%d etag=%s mod=%s ct=%q meta=%v %s=%s",
+				v.Key, v.VersionID, v.IsLatest, v.DeleteMarker, v.Size, v.ETag, v.LastModified.Format(time.RFC3339Nano), v.ContentType, v.Metadata, v.ChecksumAlgorithm, v.Checksum)
+			if !v.DeleteMarker {
+				obj, err := s.GetObject(ctx, bk.Name, v.Key, GetOptions{VersionID: v.VersionID})
+				if err != nil {
+					t.Fatalf("get %s/%s@%s: %v", bk.Name, v.Key, v.VersionID, err)
+				}
+				body, err := io.ReadAll(obj.Body)
+				obj.Body.Close()
+				if err != nil {
+					t.Fatal(err)
+				}
+				sum := md5.Sum(body)
+				if got := `"` + hex.EncodeToString(sum[:]) + `"`; got != v.ETag {
+					t.Fatalf("%s/%s@%s: body md5 %s, etag %s", bk.Name, v.Key, v.VersionID, got, v.ETag)
+				}
+				line += fmt.Sprintf(" body=%d", len(body))
+			}
+			b.WriteString(line + "\n")
+		}
+	}
+	return b.String()
+}
+
+func populate(t *testing.T, s *Service) {
+	t.Helper()
+	ctx := context.Background()
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	putS := func(bucket, key, body string, opts PutOptions) {
+		t.Helper()
+		_, err := s.PutObject(ctx, bucket, key, strings.NewReader(body), opts)
+		must(err)
+	}
+	big := strings.Repeat("large body ", 1000) // above the 4 KiB inline limit
+	must(s.CreateBucket(ctx, "plain"))
+	must(s.CreateBucket(ctx, "versioned"))
+	must(s.CreateBucket(ctx, "gone"))
+	must(s.PutBucketVersioning(ctx, "versioned", VersioningEnabled))
+	putS("plain", "a.json", `{"a":1}`, PutOptions{ContentType: "application/json", Metadata: map[string]string{"k": "v"}, ChecksumAlgorithm: AlgSHA256})
+	putS("plain", "big.bin", big, PutOptions{})
+	putS("plain", "big.bin", big+"v2", PutOptions{}) // replaces a blob
+	putS("plain", "deleted", "x", PutOptions{})
+	_, err := s.DeleteObject(ctx, "plain", "deleted", DeleteOptions{})
+	must(err)
+	putS("plain", "bigdeleted", big, PutOptions{})
+	_, err = s.DeleteObject(ctx, "plain", "bigdeleted", DeleteOptions{})
+	must(err)
+	_, _, err = s.CopyObject(ctx, "plain", "big.bin", "versioned", "copied-big", CopyOptions{})
+	must(err)
+	putS("versioned", "doc", "one", PutOptions{})
+	putS("versioned", "doc", big, PutOptions{})
+	_, err = s.DeleteObject(ctx, "versioned", "doc", DeleteOptions{})
+	must(err)
+	putS("versioned", "doc", "three", PutOptions{})
+	must(s.DeleteBucket(ctx, "gone"))
+}
+
+func blobCount(t *testing.T, dir string) int {
+	t.Helper()
+	entries, err := os.ReadDir(filepath.Join(dir, "blobs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(entries)
+}
+
+func TestRestartServesSameState(t *testing.T) {
+	dir := t.TempDir()
+	s, err := New(Options{DataDir: dir, InlineLimit: 4096})
+	if err != nil {
+		t.Fatal(err)
+	}
+	populate(t, s)
+	before := dump(t, s)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// big.bin, copied-big and the large version of doc are in blob files; the
+	// replaced and deleted large bodies are gone.
+	if n := blobCount(t, dir); n != 3 {
+		t.Fatalf("%d blob files, want 3", n)
+	}
+	s2 := newService(t, Options{DataDir: dir, InlineLimit: 4096})
+	if after := dump(t, s2); after != before {
+		t.Fatalf("state after restart differs:\n--- before\n%s--- after\n%s", before, after)
+	}
+	// The restarted service keeps working and the new write survives too.
+	if _, err := s2.PutObject(context.Background(), "plain", "later", strings.NewReader("later"), PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	want := dump(t, s2)
+	s2.Close()
+	s3 := newService(t, Options{DataDir: dir, InlineLimit: 4096})
+	if got := dump(t, s3); got != want {
+		t.Fatalf("second restart differs:\n%s\nvs\n%s", want, got)
+	}
+}
+
+func TestTornJournalTailIsDiscarded(t *testing.T) {
+	dir := t.TempDir()
+	s, err := New(Options{DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	populate(t, s)
+	before := dump(t, s)
+	s.Close()
+	path := filepath.Join(dir, "objstore.journal")
+	good, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A crash in the middle of appending leaves a prefix of a record.
+	rec := encodeRecord(nil, kindVersionPut, []byte(`{"b":"plain","k":"torn","v":{"id":"null","sz":3}}`), []byte("abc"))
+	for _, tail := range [][]byte{rec[:3], rec[:len(rec)-1], append(bytes.Clone(rec[:len(rec)-1]), 'X')} {
+		if err := os.WriteFile(path, append(bytes.Clone(good), tail...), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		s2, err := New(Options{DataDir: dir})
+		if err != nil {
+			t.Fatalf("open with torn tail: %v", err)
+		}
+		if got := dump(t, s2); got != before {
+			t.Fatalf("state with torn tail differs:\n%s\nvs\n%s", before, got)
+		}
+		// The tail was cut, so records appended now are found after a restart.
+		if _, err := s2.PutObject(context.Background(), "plain", "after-torn", strings.NewReader("ok"), PutOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		s2.Close()
+		s3 := newService(t, Options{DataDir: dir})
+		if _, err := s3.HeadObject(context.Background(), "plain", "after-torn", GetOptions{}); err != nil {
+			t.Fatalf("write after torn tail lost: %v", err)
+		}
+		if _, err := s3.DeleteObject(context.Background(), "plain", "after-torn", DeleteOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		s3.Close()
+		if good, err = os.ReadFile(path); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A corrupt record in the middle is not silently skipped past: it ends the
+	// log there, as a torn tail would.
+	if err := os.WriteFile(path, append(rec[:len(rec)-1:len(rec)-1], good...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s4 := newService(t, Options{DataDir: dir})
+	if b, _ := s4.ListBuckets(context.Background()); len(b) != 0 {
+		t.Fatalf("buckets after a corrupt first record: %v", b)
+	}
+}
+
+func TestJournalCompaction(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	s, err := New(Options{DataDir: dir, CompactBytes: 8 << 10, InlineLimit: 4096})
+	if err != nil {
+		t.Fatal(err)
+	}
+	populate(t, s)
+	body := strings.Repeat("x", 300)
+	for i := range 300 {
+		if _, err := s.PutObject(ctx, "plain", "hot", strings.NewReader(fmt.Sprint(body, i)), PutOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st, err := os.Stat(filepath.Join(dir, "objstore.journal"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 300 overwrites wrote ~100 kB; compaction keeps the journal near its live size.
+	if st.Size() > 3*(8<<10) {
+		t.Fatalf("journal is %d bytes after compaction", st.Size())
+	}
+	before := dump(t, s)
+	if !strings.Contains(before, "hot null") || !strings.Contains(before, "doc ") {
+		t.Fatalf("state lost in compaction:\n%s", before)
+	}
+	s.Close()
+	s2 := newService(t, Options{DataDir: dir, CompactBytes: 8 << 10, InlineLimit: 4096})
+	if after := dump(t, s2); after != before {
+		t.Fatalf("state after compaction and restart differs:\n%s\nvs\n%s", before, after)
+	}
+	obj, err := s2.GetObject(ctx, "plain", "hot", GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(obj.Body)
+	obj.Body.Close()
+	if string(got) != fmt.Sprint(body, 299) {
+		t.Fatalf("hot = %q", got)
+	}
+}
+
+// TestHelperProcess is the child of TestKillNineLosesNothingAcknowledged: it
+// serves a disk-backed store until it is killed.
+func TestHelperProcess(t *testing.T) {
+	dir := os.Getenv("OBJSTORE_HELPER_DIR")
+	if dir == "" {
+		t.Skip("helper process for TestKillNineLosesNothingAcknowledged; runs only as its child")
+	}
+	s, err := New(Options{DataDir: dir, InlineLimit: 2048, CompactBytes: 256 << 10})
+	if err != nil {
+		fmt.Println("ERROR", err)
+		os.Exit(1)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		fmt.Println("ERROR", err)
+		os.Exit(1)
+	}
+	fmt.Println("ADDR", ln.Addr().String())
+	_ = http.Serve(ln, s)
+	os.Exit(0)
+}
+
+// TestKillNineLosesNothingAcknowledged writes to a child process under load,
+// kills it with SIGKILL and checks that every acknowledged write survived and
+// every stored object is intact.
+func TestKillNineLosesNothingAcknowledged(t *testing.T) {
+	dir := t.TempDir()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperProcess$", "-test.count=1")
+	cmd.Env = append(os.Environ(), "OBJSTORE_HELPER_DIR="+dir)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	killed := false
+	defer func() {
+		if !killed {
+			cmd.Process.Kill()
+			cmd.Wait()
+		}
+	}()
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil || !strings.HasPrefix(line, "ADDR ") {
+		t.Fatalf("child said %q (%v)", line, err)
+	}
+	c := newClient("http://" + strings.TrimSpace(strings.TrimPrefix(line, "ADDR ")))
+	ctx := context.Background()
+	mustCreateBucket(t, c, "crash")
+
+	var mu sync.Mutex
+	acked := map[string]string{}    // key -> md5 of the acknowledged body
+	inFlight := map[string]string{} // key -> md5 of a body sent but not acknowledged
+	var appended []string
+	var stop atomic.Bool
+	var acks atomic.Int64
+	var wg sync.WaitGroup
+	for w := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(uint64(w), 7))
+			for i := 0; !stop.Load(); i++ {
+				if w%2 == 0 {
+					item := fmt.Sprintf("w%d-%d", w, i)
+					if _, err := appendItem(ctx, c, "crash", "doc.json", item); err != nil {
+						return // the child is gone
+					}
+					mu.Lock()
+					appended = append(appended, item)
+					mu.Unlock()
+				} else {
+					key := fmt.Sprintf("obj/%d/%d", w, i%40) // overwrites keys too
+					body := strings.Repeat(fmt.Sprintf("%d:%d;", w, i), 1+rng.IntN(600))
+					mu.Lock()
+					inFlight[key] = md5hex(body)
+					mu.Unlock()
+					if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("crash"), Key: aws.String(key), Body: stringsReader(body)}); err != nil {
+						return
+					}
+					mu.Lock()
+					acked[key] = md5hex(body)
+					delete(inFlight, key)
+					mu.Unlock()
+				}
+				acks.Add(1)
+			}
+		}()
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for acks.Load() < 600 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	cmd.Wait()
+	killed = true
+	stop.Store(true)
+	wg.Wait()
+	if acks.Load() < 50 {
+		t.Fatalf("only %d writes acknowledged before the kill", acks.Load())
+	}
+
+	s := newService(t, Options{DataDir: dir, InlineLimit: 2048})
+	dump(t, s) // reads every version and checks its body against its ETag
+	for key, sum := range acked {
+		info, err := s.HeadObject(ctx, "crash", key, GetOptions{})
+		if err != nil {
+			t.Fatalf("acknowledged %s lost: %v", key, err)
+		}
+		// A later write that was in flight at the kill may have landed too.
+		if info.ETag != `"`+sum+`"` && info.ETag != `"`+inFlight[key]+`"` {
+			t.Fatalf("%s has etag %s, want %s", key, info.ETag, sum)
+		}
+	}
+	obj, err := s.GetObject(ctx, "crash", "doc.json", GetOptions{})
+	if err != nil {
+		t.Fatalf("doc.json: %v", err)
+	}
+	body, _ := io.ReadAll(obj.Body)
+	obj.Body.Close()
+	var items []string
+	if err := json.Unmarshal(body, &items); err != nil {
+		t.Fatalf("doc.json does not parse: %v", err)
+	}
+	have := map[string]bool{}
+	for _, it := range items {
+		have[it] = true
+	}
+	for _, it := range appended {
+		if !have[it] {
+			t.Fatalf("acknowledged append %s lost (doc has %d items)", it, len(items))
+		}
+	}
+	keys := sortedKeys(acked)
+	sort.Strings(keys)
+	t.Logf("killed after %d acknowledged writes (%d keys, %d appends); all present", acks.Load(), len(keys), len(appended))
+}

@@ -1,0 +1,148 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/dragons-dev/dragons/dragons"
+	"github.com/dragons-dev/dragons/dragons/awstest"
+	"github.com/dragons-dev/dragons/dragons/catalog"
+	"github.com/dragons-dev/dragons/events"
+	"github.com/dragons-dev/dragons/handlers/internal/appenv"
+	"github.com/dragons-dev/dragons/handlers/internal/telemetry"
+)
+
+const (
+	bucket = "dragons-bucket"
+	execID = "0f8fad5b-d9cb-469f-a165-70867728950e"
+)
+
+type fixture struct {
+	s3      *awstest.S3
+	h       *Handler
+	metrics *bytes.Buffer
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	srv := awstest.NewS3(bucket)
+	t.Cleanup(srv.Close)
+	cfg := awstest.Config()
+	appenv.Instrument(&cfg)
+	api := s3.NewFromConfig(cfg, func(o *s3.Options) { o.BaseEndpoint = aws.String(srv.URL()) })
+	cat, err := catalog.New(api, catalog.Location{Bucket: bucket, Key: "Dragons.json"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := dragons.NewValidator()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var metrics bytes.Buffer
+	return &fixture{s3: srv, metrics: &metrics, h: &Handler{
+		Catalog: cat, Validator: v,
+		Log:     slog.New(slog.NewJSONHandler(&bytes.Buffer{}, nil)),
+		Metrics: telemetry.NewMetrics(&metrics, "validateDragon", nil),
+	}}
+}
+
+// input decodes a workflow input the way the Lambda runtime does.
+func input(t *testing.T, doc string) dragons.WorkflowInput {
+	t.Helper()
+	var in dragons.WorkflowInput
+	if err := json.Unmarshal([]byte(doc), &in); err != nil {
+		t.Fatal(err)
+	}
+	return in
+}
+
+func withDragon(dragon string) string {
+	return `{"executionId":"` + execID + `","submittedAt":"2026-03-14T09:26:53.589Z","dragon":` + dragon + `}`
+}
+
+const stored = `[{"dragon_name_str":"Ember","family_str":"red","description_str":"","location_city_str":"","location_state_str":"","location_country_str":"","location_neighborhood_str":"","execution_id_str":"` + execID + `"}]`
+
+func TestValidDragon(t *testing.T) {
+	f := newFixture(t)
+	res, err := f.h.Handle(context.Background(), input(t, withDragon(`{"dragonName":"  Frost ","family":"blue"}`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(res, Result{Valid: true, DragonName: "Frost"}) {
+		t.Errorf("result = %+v", res)
+	}
+	if f.metrics.Len() != 0 {
+		t.Errorf("metrics written for a valid dragon: %s", f.metrics)
+	}
+}
+
+func TestInvalidDragonsAreDragonValidationExceptions(t *testing.T) {
+	f := newFixture(t)
+	for _, dragon := range []string{`{}`, `{"dragonName":"x"}`, `{"dragonName":"x","family":"y","wings":2}`, `"Ember"`, `null`} {
+		_, err := f.h.Handle(context.Background(), input(t, withDragon(dragon)))
+		var dve *events.DragonValidationException
+		if !errors.As(err, &dve) {
+			t.Errorf("dragon %s: error = %v, want DragonValidationException", dragon, err)
+			continue
+		}
+		// The runtime names the error after its dynamic type: it must be
+		// returned unwrapped for the workflow's Catch to match.
+		if got := reflect.TypeOf(err).Elem().Name(); got != "DragonValidationException" {
+			t.Errorf("dragon %s: error type %q would be reported", dragon, got)
+		}
+	}
+	// Missing dragon altogether.
+	_, err := f.h.Handle(context.Background(), input(t, `{"executionId":"`+execID+`"}`))
+	var dve *events.DragonValidationException
+	if !errors.As(err, &dve) || !strings.Contains(dve.Message, "empty") {
+		t.Errorf("no dragon: error = %v", err)
+	}
+	if n := strings.Count(f.metrics.String(), `"DragonsRejected":1`); n != 6 {
+		t.Errorf("%d rejection metrics, want 6:\n%s", n, f.metrics)
+	}
+}
+
+func TestDuplicateIsRejectedButTheSameExecutionIsNot(t *testing.T) {
+	f := newFixture(t)
+	f.s3.PutObject(bucket, "Dragons.json", []byte(stored))
+	// Another execution, the same name spelt differently.
+	other := strings.Replace(withDragon(`{"dragonName":" EMBER ","family":"gold"}`), execID, "6c1b2a3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d", 1)
+	_, err := f.h.Handle(context.Background(), input(t, other))
+	var dve *events.DragonValidationException
+	if !errors.As(err, &dve) || !strings.Contains(dve.Message, `"Ember" already exists`) {
+		t.Fatalf("duplicate: error = %v", err)
+	}
+	// A re-run of the execution that stored Ember validates fine.
+	if _, err := f.h.Handle(context.Background(), input(t, withDragon(`{"dragonName":"Ember","family":"red"}`))); err != nil {
+		t.Fatalf("re-run: %v", err)
+	}
+}
+
+func TestInfrastructureErrorsAreRetryable(t *testing.T) {
+	f := newFixture(t)
+	f.s3.PutObject(bucket, "Dragons.json", []byte(`not json`))
+	_, err := f.h.Handle(context.Background(), input(t, withDragon(`{"dragonName":"Frost","family":"blue"}`)))
+	var dve *events.DragonValidationException
+	if err == nil || errors.As(err, &dve) {
+		t.Fatalf("unreadable catalog: error = %v, want a plain error", err)
+	}
+	var corrupt *catalog.CorruptError
+	if !errors.As(err, &corrupt) {
+		t.Errorf("error %v does not wrap the CorruptError", err)
+	}
+	// A malformed execution id is the workflow's fault, not the dragon's.
+	in := input(t, withDragon(`{"dragonName":"Frost","family":"blue"}`))
+	in.ExecutionID = "../x"
+	if _, err := f.h.Handle(context.Background(), in); err == nil || errors.As(err, &dve) {
+		t.Fatalf("bad execution id: error = %v", err)
+	}
+}

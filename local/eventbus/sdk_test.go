@@ -218,7 +218,7 @@ func TestTestEventPattern(t *testing.T) {
 	for pattern, want := range map[string]bool{
 		`{"source":["dragons.app"],"detail":{"age":[{"numeric":[">",100]}]}}`: true,
 		`{"source":["dragons.app"],"detail":{"age":[{"numeric":["<",100]}]}}`: false,
-		`{"detail-type":[{"equals-ignore-case":"dragonadded"}]}`:             true,
+		`{"detail-type":[{"equals-ignore-case":"dragonadded"}]}`:              true,
 	} {
 		out, err := c.TestEventPattern(ctx, &eventbridge.TestEventPatternInput{EventPattern: aws.String(pattern), Event: aws.String(ev)})
 		if err != nil {

@@ -25,6 +25,9 @@ func (h *Host) InvokeAsync(ctx context.Context, name string, payload []byte, o I
 	if len(payload) > MaxAsyncPayload {
 		return "", awsproto.Errorf(http.StatusRequestEntityTooLarge, "RequestTooLargeException", "Request must be smaller than %d bytes for the InvokeAsync operation", MaxAsyncPayload)
 	}
+	if err := f.asyncThrottled(); err != nil {
+		return "", err
+	}
 	id := newRequestID()
 	h.async.Add(1)
 	go func() {

@@ -124,6 +124,7 @@ type function struct {
 	idle  []*worker
 	busy  int
 	all   map[*worker]bool
+	fault Fault
 }
 
 func (f *function) logGroup() string {
@@ -284,7 +285,16 @@ func (f *function) invoke(ctx context.Context, payload []byte, o InvokeOptions) 
 		client:   o.ClientContext,
 	}
 	w.log(fmt.Sprintf("START RequestId: %s Version: $LATEST", inv.id))
-	out := w.invoke(ctx, inv)
+	var out outcome
+	switch crash, fail := f.takeFault(); {
+	case fail != "":
+		out = injectedFailure(fail)
+	case crash:
+		w.kill()
+		out = w.invoke(ctx, inv)
+	default:
+		out = w.invoke(ctx, inv)
+	}
 	rec.End = f.host.now()
 	w.log(fmt.Sprintf("END RequestId: %s", inv.id))
 	dur := rec.End.Sub(rec.Start)

@@ -253,3 +253,34 @@ func TestInvokeAPIThroughSDK(t *testing.T) {
 		t.Fatalf("list = %v %+v", err, list)
 	}
 }
+
+func TestInjectedFaults(t *testing.T) {
+	h := newHost(t, Options{}, FunctionConfig{Name: "f"})
+	if err := h.SetFault("f", Fault{CrashNext: 1}); err != nil {
+		t.Fatal(err)
+	}
+	res, _ := invokeJSON(t, h, "f", map[string]any{"echo": 1}, InvokeOptions{})
+	if res.Kind != ErrorCrash || res.ErrorType != "Runtime.ExitError" {
+		t.Fatalf("injected crash = %+v", res)
+	}
+	if res, _ := invokeJSON(t, h, "f", map[string]any{"echo": 1}, InvokeOptions{}); res.FunctionError != "" {
+		t.Fatalf("after the crash = %+v", res)
+	}
+	_ = h.SetFault("f", Fault{FailNext: -1, ErrorType: "Boom"})
+	for i := 0; i < 3; i++ {
+		if res, _ := invokeJSON(t, h, "f", map[string]any{}, InvokeOptions{}); res.ErrorType != "Boom" {
+			t.Fatalf("persistent failure %d = %+v", i, res)
+		}
+	}
+	_ = h.SetFault("f", Fault{ThrottleAsync: true})
+	if _, err := h.InvokeAsync(context.Background(), "f", []byte(`{}`), InvokeOptions{}); !awsproto.IsCode(err, "TooManyRequestsException") {
+		t.Fatalf("throttled async = %v", err)
+	}
+	_ = h.SetFault("f", Fault{})
+	if res, _ := invokeJSON(t, h, "f", map[string]any{"echo": 2}, InvokeOptions{}); res.FunctionError != "" {
+		t.Fatalf("after clearing = %+v", res)
+	}
+	if err := h.SetFault("nope", Fault{}); !awsproto.IsCode(err, "ResourceNotFoundException") {
+		t.Fatalf("unknown function = %v", err)
+	}
+}

@@ -1,0 +1,131 @@
+// Command dragons runs the local cloud: `dragons up` starts every local AWS
+// service on one edge endpoint and deploys template.yaml into it; `dragons token`
+// prints an ID token for the local user.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/dragons-dev/dragons/local/cloud"
+	"github.com/dragons-dev/dragons/seed"
+)
+
+func main() {
+	if err := run(context.Background(), os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "dragons:", err)
+		os.Exit(1)
+	}
+}
+
+const usage = `usage:
+  dragons up [--data-dir DIR] [--ephemeral] [--edge-addr HOST:PORT] [--api-addr HOST:PORT] [--template FILE]
+  dragons token [--edge-addr HOST:PORT]`
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return errors.New(usage)
+	}
+	switch args[0] {
+	case "up":
+		return up(ctx, args[1:], stdout, stderr)
+	case "token":
+		return token(ctx, args[1:], stdout)
+	case "-h", "--help", "help":
+		fmt.Fprintln(stdout, usage)
+		return nil
+	}
+	return fmt.Errorf("unknown command %q\n%s", args[0], usage)
+}
+
+func up(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("up", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dataDir := fs.String("data-dir", ".dragons", "directory for the local cloud's state")
+	ephemeral := fs.Bool("ephemeral", false, "keep all state in memory")
+	edgeAddr := fs.String("edge-addr", "127.0.0.1:4566", "listen address of the AWS edge endpoint (port 0 picks one)")
+	apiAddr := fs.String("api-addr", "127.0.0.1:3000", "listen address of the API (port 0 picks one)")
+	tmpl := fs.String("template", "template.yaml", "SAM template to run")
+	verbose := fs.Bool("verbose", false, "log every request")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	level := slog.LevelWarn
+	if *verbose {
+		level = slog.LevelInfo
+	}
+	logger := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	began := time.Now()
+	user := cloud.DefaultUser()
+	c, err := cloud.Start(ctx, cloud.Config{
+		Template: *tmpl, DataDir: *dataDir, Ephemeral: *ephemeral, EdgeAddr: *edgeAddr, APIAddr: *apiAddr, Logger: logger,
+		Seed: seed.Dragons(), SeedBucketParam: "/dragons/bucket", SeedKeyParam: "/dragons/key", User: user,
+	})
+	if err != nil {
+		return err
+	}
+	tok, err := cloud.FetchToken(ctx, c.EdgeURL)
+	if err != nil {
+		_ = c.Close(context.Background())
+		return fmt.Errorf("get a token for the local user: %w", err)
+	}
+	fmt.Fprintf(stdout, `Dragons local cloud ready in %s
+
+  API        %s
+  Edge       %s   (AWS_ENDPOINT_URL for the AWS CLI, SDKs and boto3)
+  X-Ray UDP  %s
+  User       %s / %s
+  Token      dragons token --edge-addr %s
+
+Try it:
+  TOKEN=$(go run ./cmd/dragons token --edge-addr %s)
+  curl -s -H "Authorization: $TOKEN" %s/dragons?family=red
+  curl -s -X POST -H "Authorization: $TOKEN" -H 'Content-Type: application/json' \
+    -d '{"dragonName":"Quillion","family":"green","description":"Guards the reed beds.","city":"reno","state":"nevada","country":"usa","neighborhood":"old town"}' \
+    %s/dragons
+
+Bearer token (valid for one hour):
+%s
+
+Press Ctrl-C to stop.
+`, time.Since(began).Round(time.Millisecond), c.APIURL, c.EdgeURL, c.XRayUDP, user.Username, user.Password,
+		trimScheme(c.EdgeURL), trimScheme(c.EdgeURL), c.APIURL, c.APIURL, tok)
+	<-ctx.Done()
+	fmt.Fprintln(stdout, "\nshutting down")
+	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return c.Close(shutdown)
+}
+
+func token(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("token", flag.ContinueOnError)
+	edgeAddr := fs.String("edge-addr", "127.0.0.1:4566", "address of the local cloud's edge endpoint")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	tok, err := cloud.FetchToken(ctx, "http://"+*edgeAddr)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, tok)
+	return nil
+}
+
+func trimScheme(u string) string {
+	const p = "http://"
+	if len(u) > len(p) && u[:len(p)] == p {
+		return u[len(p):]
+	}
+	return u
+}

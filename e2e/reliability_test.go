@@ -1,0 +1,266 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/aws-sdk-go-v2/service/xray"
+
+	"github.com/dragons-dev/dragons/local/lambdahost"
+)
+
+func TestConcurrentDistinctAndSameName(t *testing.T) {
+	e := shared
+	const distinct, same = 200, 50
+	ids := make([]string, distinct+same)
+	var wg sync.WaitGroup
+	errs := make(chan error, len(ids))
+	sem := make(chan struct{}, 64)
+	for i := range ids {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			name := fmt.Sprintf("Swarmling-%03d", i)
+			if i >= distinct {
+				name = "Onlyone"
+			}
+			r := e.call(t, "POST", "/dragons", e.token, dragon(name, "swarm"), nil)
+			if r.status != 202 {
+				errs <- fmt.Errorf("POST %s = %d %s", name, r.status, r.body)
+				return
+			}
+			var m map[string]any
+			_ = json.Unmarshal(r.body, &m)
+			ids[i], _ = m["executionId"].(string)
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	succeeded, rejected := 0, 0
+	for i, id := range ids {
+		st := e.waitDone(t, id)
+		switch {
+		case i < distinct && st["status"] != "SUCCEEDED":
+			t.Fatalf("distinct add %d = %v", i, st)
+		case i >= distinct && st["status"] == "SUCCEEDED":
+			succeeded++
+		case i >= distinct && st["status"] == "REJECTED":
+			rejected++
+		case i >= distinct:
+			t.Fatalf("same-name add %d = %v", i, st)
+		}
+	}
+	if succeeded != 1 || rejected != same-1 {
+		t.Fatalf("same name: %d succeeded, %d rejected; want 1 and %d", succeeded, rejected, same-1)
+	}
+	cat := e.catalog(t)
+	for i := 0; i < distinct; i++ {
+		if n := countNamed(cat, fmt.Sprintf("Swarmling-%03d", i)); n != 1 {
+			t.Fatalf("Swarmling-%03d stored %d times", i, n)
+		}
+	}
+	if n := countNamed(cat, "Onlyone"); n != 1 {
+		t.Fatalf("Onlyone stored %d times", n)
+	}
+}
+
+func TestCrashOnceIsRetried(t *testing.T) {
+	e := shared
+	fn := e.stackID("AddDragonFunction")
+	if err := e.c.Lambda.SetFault(fn, lambdahost.Fault{CrashNext: 1}); err != nil {
+		t.Fatal(err)
+	}
+	defer e.c.Lambda.SetFault(fn, lambdahost.Fault{})
+	id, _ := e.submit(t, dragon("Phoenixa", "ember"))
+	if st := e.waitDone(t, id); st["status"] != "SUCCEEDED" {
+		t.Fatalf("after one crash = %v", st)
+	}
+	if n := countNamed(e.catalog(t), "Phoenixa"); n != 1 {
+		t.Fatalf("stored %d times", n)
+	}
+}
+
+func TestAlwaysFailingHandlerGoesToDLQAndRedriveFixesIt(t *testing.T) {
+	e := shared
+	ctx := context.Background()
+	fn := e.stackID("AddDragonFunction")
+	if err := e.c.Lambda.SetFault(fn, lambdahost.Fault{FailNext: -1, ErrorType: "CatalogUnavailable"}); err != nil {
+		t.Fatal(err)
+	}
+	id, _ := e.submit(t, dragon("Stormwing", "tempest"))
+	st := e.waitDone(t, id)
+	e.c.Lambda.SetFault(fn, lambdahost.Fault{})
+	if st["status"] != "FAILED" {
+		t.Fatalf("status = %v", st)
+	}
+	dlq := e.stackID("WorkflowDLQ")
+	var input map[string]any
+	deadline := time.Now().Add(10 * time.Second)
+	for input == nil {
+		out, err := e.sqs().ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(dlq), MaxNumberOfMessages: 10, WaitTimeSeconds: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range out.Messages {
+			body := aws.ToString(m.Body)
+			if !strings.Contains(body, id) {
+				continue
+			}
+			var msg map[string]any
+			if err := json.Unmarshal([]byte(body), &msg); err != nil {
+				t.Fatalf("DLQ message is not JSON: %s", body)
+			}
+			if !strings.Contains(body, "CatalogUnavailable") {
+				t.Fatalf("DLQ message lacks the error: %s", body)
+			}
+			input, _ = msg["input"].(map[string]any)
+			if input == nil {
+				t.Fatalf("DLQ message lacks the input: %s", body)
+			}
+			_, _ = e.sqs().DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: aws.String(dlq), ReceiptHandle: m.ReceiptHandle})
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the failed execution's input never reached the DLQ")
+		}
+	}
+	// Redrive: run the workflow again on the input that was dead-lettered.
+	raw, _ := json.Marshal(input)
+	if _, err := e.states().StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(e.stackID("AddDragonStateMachine")),
+		Name: aws.String(id), Input: aws.String(string(raw))}); err != nil {
+		t.Fatal(err)
+	}
+	deadline = time.Now().Add(30 * time.Second)
+	for {
+		if n := countNamed(e.catalog(t), "Stormwing"); n == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the redriven execution never stored the dragon")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if st := e.waitDone(t, id); st["status"] != "SUCCEEDED" {
+		t.Fatalf("status after redrive = %v", st)
+	}
+}
+
+func TestS3ErrorBurstIsRetried(t *testing.T) {
+	e := shared
+	e.c.S3.InjectFaults(2, "SlowDown")
+	defer e.c.S3.InjectFaults(0, "")
+	id, _ := e.submit(t, dragon("Gravelgrin", "stone"))
+	if st := e.waitDone(t, id); st["status"] != "SUCCEEDED" {
+		t.Fatalf("after an S3 error burst = %v", st)
+	}
+}
+
+func TestFailingEventTargetLandsInRuleDLQ(t *testing.T) {
+	e := shared
+	ctx := context.Background()
+	fn := e.stackID("AuditDragonFunction")
+	if err := e.c.Lambda.SetFault(fn, lambdahost.Fault{ThrottleAsync: true}); err != nil {
+		t.Fatal(err)
+	}
+	defer e.c.Lambda.SetFault(fn, lambdahost.Fault{})
+	id, _ := e.submit(t, dragon("Mistral", "gale"))
+	if st := e.waitDone(t, id); st["status"] != "SUCCEEDED" {
+		t.Fatalf("status = %v", st)
+	}
+	dlq := e.stackID("AuditDLQ")
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		out, err := e.sqs().ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(dlq), MaxNumberOfMessages: 10, WaitTimeSeconds: 1,
+			MessageAttributeNames: []string{"All"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range out.Messages {
+			if !strings.Contains(aws.ToString(m.Body), "Mistral") {
+				continue
+			}
+			attrs := m.MessageAttributes
+			if attrs["ERROR_CODE"].StringValue == nil || attrs["RULE_ARN"].StringValue == nil || attrs["TARGET_ARN"].StringValue == nil {
+				t.Fatalf("DLQ message attributes = %v", attrs)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the undeliverable event never reached the rule's DLQ")
+		}
+	}
+}
+
+func TestTraceOfOnePost(t *testing.T) {
+	e := shared
+	ctx := context.Background()
+	id, r := e.submit(t, dragon("Tracewing", "lumen"))
+	if st := e.waitDone(t, id); st["status"] != "SUCCEEDED" {
+		t.Fatalf("status = %v", st)
+	}
+	root := ""
+	for _, part := range strings.Split(r.header.Get("X-Amzn-Trace-Id"), ";") {
+		if v, ok := strings.CutPrefix(part, "Root="); ok {
+			root = v
+		}
+	}
+	if root == "" {
+		t.Fatalf("no trace id in the response headers: %v", r.header)
+	}
+	want := []string{"AWS::ApiGateway::Stage", "AWS::Lambda", "AWS::Lambda::Function", "AWS::StepFunctions::StateMachine"}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		out, err := e.xray().BatchGetTraces(ctx, &xray.BatchGetTracesInput{TraceIds: []string{root}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		segs := map[string]map[string]any{}
+		origins := map[string]int{}
+		names := map[string]bool{}
+		if len(out.Traces) == 1 {
+			for _, s := range out.Traces[0].Segments {
+				var doc map[string]any
+				_ = json.Unmarshal([]byte(aws.ToString(s.Document)), &doc)
+				segs[doc["id"].(string)] = doc
+				origin, _ := doc["origin"].(string)
+				origins[origin]++
+				names[fmt.Sprint(doc["name"])] = true
+			}
+		}
+		complete := true
+		for _, o := range want {
+			if origins[o] == 0 {
+				complete = false
+			}
+		}
+		// gateway, submit, validate, add and the consumer's function segments.
+		if complete && origins["AWS::Lambda::Function"] >= 4 {
+			for sid, doc := range segs {
+				if p, ok := doc["parent_id"].(string); ok {
+					if _, found := segs[p]; !found {
+						t.Fatalf("segment %s (%v) names parent %s, which is not in the trace", sid, doc["name"], p)
+					}
+				} else if doc["origin"] != "AWS::ApiGateway::Stage" {
+					t.Fatalf("segment %s (%v) has no parent; only the gateway's may be the root", sid, doc["name"])
+				}
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("trace %s has origins %v (names %v), want %v and at least 4 function segments", root, origins, names, want)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}

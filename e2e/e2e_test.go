@@ -66,7 +66,7 @@ func runWithCloud(m *testing.M) (int, error) {
 		EdgeAddr: "127.0.0.1:0", APIAddr: "127.0.0.1:0",
 		BuildDir: filepath.Join(os.TempDir(), "dragons-e2e-build"),
 		Seed:     seed.Dragons(), SeedBucketParam: "/dragons/bucket", SeedKeyParam: "/dragons/key",
-		User:     cloud.DefaultUser(),
+		User: cloud.DefaultUser(),
 		Params: map[string]any{
 			"ApiCacheTtlSeconds":    "2",
 			"ApiThrottleRateLimit":  "100000",
@@ -95,12 +95,15 @@ func runWithCloud(m *testing.M) (int, error) {
 func (e *env) s3() *s3.Client {
 	return s3.NewFromConfig(e.cfg, func(o *s3.Options) { o.UsePathStyle = true })
 }
-func (e *env) sqs() *sqs.Client                 { return sqs.NewFromConfig(e.cfg) }
-func (e *env) events() *eventbridge.Client      { return eventbridge.NewFromConfig(e.cfg) }
-func (e *env) states() *sfn.Client              { return sfn.NewFromConfig(e.cfg) }
-func (e *env) xray() *xray.Client               { return xray.NewFromConfig(e.cfg) }
-func (e *env) apiURL(path string) string        { return e.c.APIURL + path }
-func (e *env) stackID(logicalID string) string  { s, _ := e.c.Stack.Resources[logicalID].Ref.(string); return s }
+func (e *env) sqs() *sqs.Client            { return sqs.NewFromConfig(e.cfg) }
+func (e *env) events() *eventbridge.Client { return eventbridge.NewFromConfig(e.cfg) }
+func (e *env) states() *sfn.Client         { return sfn.NewFromConfig(e.cfg) }
+func (e *env) xray() *xray.Client          { return xray.NewFromConfig(e.cfg) }
+func (e *env) apiURL(path string) string   { return e.c.APIURL + path }
+func (e *env) stackID(logicalID string) string {
+	s, _ := e.c.Stack.Resources[logicalID].Ref.(string)
+	return s
+}
 
 type response struct {
 	status int

@@ -346,7 +346,11 @@ func (s *Service) sendMany(_ context.Context, q *queue, ins []SendInput) []sendO
 				key = m.group + "\x00" + key
 			}
 			if e := q.dedup[key]; e != nil {
-				out[i].res = e.result
+				// The original message's id; digests of what this request sent, which
+				// is what clients check.
+				r := e.result
+				r.MD5OfBody, r.MD5OfAttributes, r.MD5OfSystemAttributes = m.md5Body, m.md5Attrs, m.md5Sys
+				out[i].res = r
 				continue
 			}
 			m.seq = s.seq.Add(1)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -19,6 +20,14 @@ import (
 	"github.com/dragons-dev/dragons/handlers/internal/restapi"
 	"github.com/dragons-dev/dragons/schemas"
 )
+
+// TestMain sends the X-Ray SDK's messages where the function sends them,
+// to its logger (discarded here): most tests run without a trace, as an
+// untraced invocation would.
+func TestMain(m *testing.M) {
+	appenv.ConfigureXRay(slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	os.Exit(m.Run())
+}
 
 const bucket = "dragons-bucket"
 

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 
@@ -21,6 +23,14 @@ import (
 	"github.com/dragons-dev/dragons/schemas"
 	"github.com/dragons-dev/dragons/seed"
 )
+
+// TestMain sends the X-Ray SDK's messages where the function sends them,
+// to its logger (discarded here): most tests run without a trace, as an
+// untraced invocation would.
+func TestMain(m *testing.M) {
+	appenv.ConfigureXRay(slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	os.Exit(m.Run())
+}
 
 const bucket = "dragons-bucket"
 

@@ -5,7 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"log/slog"
+	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -20,6 +22,14 @@ import (
 	"github.com/dragons-dev/dragons/handlers/internal/appenv"
 	"github.com/dragons-dev/dragons/handlers/internal/telemetry"
 )
+
+// TestMain sends the X-Ray SDK's messages where the function sends them,
+// to its logger (discarded here): most tests run without a trace, as an
+// untraced invocation would.
+func TestMain(m *testing.M) {
+	appenv.ConfigureXRay(slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	os.Exit(m.Run())
+}
 
 const (
 	bucket = "dragons-bucket"

@@ -1,0 +1,259 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/dragons-dev/dragons/dragons"
+	"github.com/dragons-dev/dragons/dragons/awstest"
+	"github.com/dragons-dev/dragons/dragons/catalog"
+	"github.com/dragons-dev/dragons/events"
+	"github.com/dragons-dev/dragons/handlers/internal/appenv"
+	"github.com/dragons-dev/dragons/handlers/internal/telemetry"
+	"github.com/dragons-dev/dragons/schemas"
+)
+
+// TestMain sends the X-Ray SDK's messages where the function sends them,
+// to its logger (discarded here): most tests run without a trace, as an
+// untraced invocation would.
+func TestMain(m *testing.M) {
+	appenv.ConfigureXRay(slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	os.Exit(m.Run())
+}
+
+const bucket = "dragons-bucket"
+
+type fixture struct {
+	s3      *awstest.S3
+	api     *s3.Client
+	metrics *syncBuffer
+	logs    *syncBuffer
+}
+
+// syncBuffer is a bytes.Buffer safe for the concurrent test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	srv := awstest.NewS3(bucket)
+	t.Cleanup(srv.Close)
+	cfg := awstest.Config()
+	appenv.Instrument(&cfg)
+	api := s3.NewFromConfig(cfg, func(o *s3.Options) { o.BaseEndpoint = aws.String(srv.URL()) })
+	return &fixture{s3: srv, api: api, metrics: &syncBuffer{}, logs: &syncBuffer{}}
+}
+
+// handler is one function instance: its own catalog (and cache).
+func (f *fixture) handler(t *testing.T) *Handler {
+	t.Helper()
+	cat, err := catalog.New(f.api, catalog.Location{Bucket: bucket, Key: "Dragons.json"}, catalog.WithMaxAttempts(1000))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := dragons.NewValidator()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &Handler{Catalog: cat, Validator: v,
+		Log:     slog.New(slog.NewJSONHandler(f.logs, nil)),
+		Metrics: telemetry.NewMetrics(f.metrics, "addDragon", nil)}
+}
+
+func input(t *testing.T, execID, dragon string) dragons.WorkflowInput {
+	t.Helper()
+	var in dragons.WorkflowInput
+	doc := `{"executionId":"` + execID + `","submittedAt":"2026-03-14T09:26:53.589Z","dragon":` + dragon + `}`
+	if err := json.Unmarshal([]byte(doc), &in); err != nil {
+		t.Fatal(err)
+	}
+	return in
+}
+
+func execID(i int) string { return fmt.Sprintf("00000000-0000-4000-8000-%012d", i) }
+
+func TestAddStoresTheRecordAndReturnsIt(t *testing.T) {
+	f := newFixture(t)
+	h := f.handler(t)
+	out, err := h.Handle(context.Background(), input(t, execID(1),
+		`{"dragonName":" Frost ","family":"blue","city":"Nome","reportingPhoneNumber":"+19075550100","confirmationRequired":true}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := dragons.Record{DragonName: "Frost", Family: "blue", City: "Nome"}
+	if out.Record != want || out.Version != 1 {
+		t.Errorf("output = %+v", out)
+	}
+	// The output is what the workflow passes on: check its JSON shape.
+	b, _ := json.Marshal(out)
+	var shape struct {
+		Record  json.RawMessage `json:"record"`
+		Version int             `json:"version"`
+	}
+	_ = json.Unmarshal(b, &shape)
+	if vs, err := schemas.MustCompile(schemas.DragonRecord).ValidateJSON(shape.Record); err != nil || len(vs) > 0 {
+		t.Errorf("output record %s fails the record schema: %v %v", shape.Record, vs, err)
+	}
+	data, _, _ := f.s3.Object(bucket, "Dragons.json")
+	stored, err := dragons.DecodeCatalog(data)
+	if err != nil || len(stored) != 1 || stored[0].Record != want || stored[0].ExecutionID != execID(1) {
+		t.Fatalf("stored = %+v, %v", stored, err)
+	}
+	m := f.metrics.String()
+	if !strings.Contains(m, `"DragonsAdded":1`) || !strings.Contains(m, `"AddLatency":`) {
+		t.Errorf("metrics = %s", m)
+	}
+}
+
+func TestRerunOfTheSameExecutionIsASuccessWithoutASecondCopy(t *testing.T) {
+	f := newFixture(t)
+	first, err := f.handler(t).Handle(context.Background(), input(t, execID(1), `{"dragonName":"Frost","family":"blue"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := f.handler(t).Handle(context.Background(), input(t, execID(1), `{"dragonName":"Frost","family":"blue"}`))
+	if err != nil {
+		t.Fatalf("re-run: %v", err)
+	}
+	if !reflect.DeepEqual(first, again) {
+		t.Errorf("re-run output %+v differs from %+v", again, first)
+	}
+	data, _, _ := f.s3.Object(bucket, "Dragons.json")
+	if stored, _ := dragons.DecodeCatalog(data); len(stored) != 1 {
+		t.Errorf("%d records after a re-run", len(stored))
+	}
+	if n := strings.Count(f.metrics.String(), `"DragonsAdded":1`); n != 1 {
+		t.Errorf("DragonsAdded counted %d times", n)
+	}
+}
+
+func TestDuplicateAndInvalidAreDragonValidationExceptions(t *testing.T) {
+	f := newFixture(t)
+	h := f.handler(t)
+	if _, err := h.Handle(context.Background(), input(t, execID(1), `{"dragonName":"Frost","family":"blue"}`)); err != nil {
+		t.Fatal(err)
+	}
+	for name, in := range map[string]dragons.WorkflowInput{
+		"duplicate":     input(t, execID(2), `{"dragonName":"  FROST","family":"white"}`),
+		"invalid":       input(t, execID(3), `{"dragonName":"","family":"white","size":3}`),
+		"missing field": input(t, execID(4), `{"family":"white"}`),
+	} {
+		_, err := h.Handle(context.Background(), in)
+		var dve *events.DragonValidationException
+		if !errors.As(err, &dve) {
+			t.Errorf("%s: error = %v", name, err)
+			continue
+		}
+		if got := reflect.TypeOf(err).Elem().Name(); got != "DragonValidationException" {
+			t.Errorf("%s: reported error type %q", name, got)
+		}
+	}
+	if n := strings.Count(f.metrics.String(), `"DragonsRejected":1`); n != 3 {
+		t.Errorf("DragonsRejected counted %d times, want 3", n)
+	}
+}
+
+func TestUnparseableCatalogFailsLoudlyAndIsKept(t *testing.T) {
+	f := newFixture(t)
+	broken := []byte(`[{"dragon_name_str":"Atlas","family_str":"red",`)
+	f.s3.PutObject(bucket, "Dragons.json", broken)
+	_, err := f.handler(t).Handle(context.Background(), input(t, execID(1), `{"dragonName":"Frost","family":"blue"}`))
+	var dve *events.DragonValidationException
+	if err == nil || errors.As(err, &dve) {
+		t.Fatalf("error = %v, want a retryable failure", err)
+	}
+	if data, _, _ := f.s3.Object(bucket, "Dragons.json"); !bytes.Equal(data, broken) {
+		t.Fatalf("catalog overwritten: %q", data)
+	}
+	if !strings.Contains(f.metrics.String(), `"DragonsFailed":1`) || !strings.Contains(f.logs.String(), "unreadable") {
+		t.Errorf("no loud failure: metrics %s logs %s", f.metrics, f.logs)
+	}
+}
+
+func TestServiceErrorsAreRetryableFailures(t *testing.T) {
+	f := newFixture(t)
+	f.s3.FailNextPuts(1, http.StatusServiceUnavailable, "ServiceUnavailable")
+	h := f.handler(t)
+	in := input(t, execID(1), `{"dragonName":"Frost","family":"blue"}`)
+	// The SDK retries a 503 by itself; the add then succeeds.
+	if _, err := h.Handle(context.Background(), in); err != nil {
+		t.Fatalf("add after one 503: %v", err)
+	}
+	f.s3.FailNextPuts(10, http.StatusForbidden, "AccessDenied")
+	_, err := h.Handle(context.Background(), input(t, execID(2), `{"dragonName":"Ember","family":"red"}`))
+	var dve *events.DragonValidationException
+	if err == nil || errors.As(err, &dve) || !strings.Contains(err.Error(), "AccessDenied") {
+		t.Fatalf("error = %v, want AccessDenied as a plain error", err)
+	}
+}
+
+// TestConcurrentAddsThroughTheHandler is the issue's concurrency check at
+// the function level: 64 distinct dragons and 16 adds of one name, each from
+// its own function instance.
+func TestConcurrentAddsThroughTheHandler(t *testing.T) {
+	f := newFixture(t)
+	const distinct, same = 64, 16
+	errs := make([]error, distinct+same)
+	var wg sync.WaitGroup
+	for i := range distinct + same {
+		h := f.handler(t)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			dragon := fmt.Sprintf(`{"dragonName":"Dragon %d","family":"red"}`, i)
+			if i >= distinct {
+				dragon = `{"dragonName":"Twin","family":"gold"}`
+			}
+			_, errs[i] = h.Handle(context.Background(), input(t, execID(i), dragon))
+		}()
+	}
+	wg.Wait()
+	ok := 0
+	for i, err := range errs {
+		var dve *events.DragonValidationException
+		switch {
+		case i < distinct && err != nil:
+			t.Errorf("add %d: %v", i, err)
+		case i >= distinct && err == nil:
+			ok++
+		case i >= distinct && !errors.As(err, &dve):
+			t.Errorf("contested add %d: %v", i, err)
+		}
+	}
+	if ok != 1 {
+		t.Errorf("%d adds of the contested name succeeded, want 1", ok)
+	}
+	data, _, _ := f.s3.Object(bucket, "Dragons.json")
+	stored, err := dragons.DecodeCatalog(data)
+	if err != nil || len(stored) != distinct+1 {
+		t.Fatalf("%d records stored (%v), want %d", len(stored), err, distinct+1)
+	}
+}

@@ -26,6 +26,13 @@ func (fr *frame) attemptParallel(ctx context.Context, e *evalCtx, raw any) (any,
 	if err != nil {
 		return nil, nil, err
 	}
+	if tr := fr.test; tr != nil && tr.mock != nil {
+		res, err := tr.mock.outcome()
+		if err != nil {
+			return nil, nil, err
+		}
+		return fr.finishResult(ctx, e, raw, res)
+	}
 	h := fr.ex.hist
 	if h != nil {
 		h.emit(&fr.prev, Event{Type: "ParallelStateStarted"})
@@ -179,6 +186,18 @@ func (fr *frame) attemptMap(ctx context.Context, e *evalCtx, raw any) (any, map[
 		items = batched
 	}
 
+	if tr := fr.test; tr != nil {
+		if err := fr.inspectMap(ctx, e, raw, in, items, maxConc, tolerance, tolerancePct); err != nil {
+			return nil, nil, err
+		}
+		if tr.mock != nil {
+			res, err := tr.mock.outcome()
+			if err != nil {
+				return nil, nil, err
+			}
+			return fr.finishResult(ctx, e, raw, res)
+		}
+	}
 	h := fr.ex.hist
 	if h != nil {
 		h.emit(&fr.prev, Event{Type: "MapStateStarted", MapStateStarted: &MapStateStartedDetails{Length: len(items)}})
@@ -388,4 +407,47 @@ func (fr *frame) batchItems(ctx context.Context, e *evalCtx, in any, items []any
 	}
 	flush()
 	return out, nil
+}
+
+// inspectMap records a Map state's item processing for TestState.
+func (fr *frame) inspectMap(ctx context.Context, e *evalCtx, raw, in any, items []any, maxConc int, tolerance, tolerancePct float64) error {
+	st := e.st
+	insp := fr.test.insp
+	if st.lang == JSONPath {
+		insp.AfterItemsPath = compactJSON(items)
+	}
+	if st.maxConcurrency.set {
+		insp.MaxConcurrency = &maxConc
+	}
+	if tolerance >= 0 {
+		n := int(tolerance)
+		insp.ToleratedFailureCount = &n
+	}
+	if tolerancePct >= 0 {
+		insp.ToleratedFailurePercentage = &tolerancePct
+	}
+	if st.itemBatcher != nil {
+		insp.AfterItemBatcher = compactJSON(items)
+	}
+	if st.itemSelector == nil && st.itemSelectorQL == nil {
+		return nil
+	}
+	sel := make([]any, len(items))
+	for i, item := range items {
+		c := fr.child(st.distributed)
+		ie := &c.ec
+		ie.reset(st, raw)
+		ie.inMapItem, ie.mapIndex, ie.mapValue = true, i, item
+		var err error
+		if st.itemSelector != nil {
+			sel[i], err = st.itemSelector.eval(ie, in)
+		} else {
+			sel[i], err = st.itemSelectorQL.eval(ctx, ie)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	insp.AfterItemSelector = compactJSON(sel)
+	return nil
 }

@@ -66,6 +66,7 @@ type frame struct {
 	vars *scope
 	prev int64
 	ec   evalCtx
+	test *testRun // set by TestState
 }
 
 // scope holds workflow variables. Inner scopes (Parallel branches, Map

@@ -93,6 +93,11 @@ func (fr *frame) finishJSONPath(ctx context.Context, e *evalCtx, raw, assignData
 		if err != nil {
 			return nil, nil, err
 		}
+		if tr := fr.test; tr != nil {
+			if tr != nil {
+				tr.record(&tr.insp.AfterResultPath, out)
+			}
+		}
 	}
 	out, err := e.selectPath(st.outputPath, "OutputPath", out)
 	if err != nil {
@@ -133,13 +138,28 @@ func (fr *frame) runPass(ctx context.Context, e *evalCtx, raw any) (any, map[str
 		return nil, nil, err
 	}
 	res := in
+	if tr := fr.test; tr != nil {
+		if tr != nil {
+			tr.record(&tr.insp.AfterInputPath, in)
+		}
+	}
 	if st.parameters != nil {
 		if res, err = st.parameters.eval(e, in); err != nil {
 			return nil, nil, err
 		}
+		if tr := fr.test; tr != nil {
+			if tr != nil {
+				tr.record(&tr.insp.AfterParameters, res)
+			}
+		}
 	}
 	if st.hasResult {
 		res = st.result
+	}
+	if tr := fr.test; tr != nil {
+		if tr != nil {
+			tr.record(&tr.insp.Result, res)
+		}
 	}
 	return fr.finishJSONPath(ctx, e, raw, res, res, true)
 }
@@ -247,8 +267,10 @@ func (fr *frame) runWait(ctx context.Context, e *evalCtx, raw any) (any, map[str
 			until = tf.value
 		}
 	}
-	if err := fr.ex.clock.SleepUntil(ctx, until); err != nil {
-		return nil, nil, err
+	if fr.test == nil {
+		if err := fr.ex.clock.SleepUntil(ctx, until); err != nil {
+			return nil, nil, err
+		}
 	}
 	if st.lang == JSONata {
 		return fr.finishJSONata(ctx, e, raw)
@@ -269,6 +291,9 @@ func (fr *frame) runWithRetry(ctx context.Context, e *evalCtx, raw any) (any, *s
 		var ee *ExecError
 		if !errors.As(err, &ee) {
 			return nil, nil, nil, err // cancelled
+		}
+		if fr.test != nil {
+			return fr.testOutcome(ctx, e, raw, ee)
 		}
 		if ctx.Err() != nil {
 			return nil, nil, nil, ctx.Err()
@@ -371,9 +396,15 @@ func (fr *frame) attempt(ctx context.Context, e *evalCtx, raw any) (any, map[str
 // Parameters (JSONPath) or Arguments (JSONata).
 func (fr *frame) effectiveInput(ctx context.Context, e *evalCtx, raw any) (in, params any, err error) {
 	st := e.st
+	tr := fr.test
 	if st.lang == JSONata {
 		if st.arguments != nil {
 			params, err = st.arguments.eval(ctx, e)
+			if err == nil {
+				if tr != nil {
+					tr.record(&tr.insp.AfterArguments, params)
+				}
+			}
 			return raw, params, err
 		}
 		return raw, raw, nil
@@ -382,8 +413,16 @@ func (fr *frame) effectiveInput(ctx context.Context, e *evalCtx, raw any) (in, p
 	if err != nil {
 		return nil, nil, err
 	}
+	if tr != nil {
+		tr.record(&tr.insp.AfterInputPath, in)
+	}
 	if st.parameters != nil {
 		params, err = st.parameters.eval(e, in)
+		if err == nil {
+			if tr != nil {
+				tr.record(&tr.insp.AfterParameters, params)
+			}
+		}
 		return in, params, err
 	}
 	return in, in, nil
@@ -394,6 +433,10 @@ func (fr *frame) effectiveInput(ctx context.Context, e *evalCtx, raw any) (in, p
 // Assign and Output (JSONata).
 func (fr *frame) finishResult(ctx context.Context, e *evalCtx, raw, result any) (any, map[string]any, error) {
 	st := e.st
+	tr := fr.test
+	if tr != nil {
+		tr.record(&tr.insp.Result, result)
+	}
 	if st.lang == JSONata {
 		e.setResult(result)
 		return fr.finishJSONata(ctx, e, result)
@@ -412,10 +455,16 @@ func (fr *frame) finishResult(ctx context.Context, e *evalCtx, raw, result any) 
 		if sel, err = st.resultSelector.eval(e, result); err != nil {
 			return nil, nil, err
 		}
+		if tr != nil {
+			tr.record(&tr.insp.AfterResultSelector, sel)
+		}
 	}
 	out, err := e.applyResultPath(st.resultPath, raw, sel)
 	if err != nil {
 		return nil, nil, err
+	}
+	if tr != nil {
+		tr.record(&tr.insp.AfterResultPath, out)
 	}
 	out, err = e.selectPath(st.outputPath, "OutputPath", out)
 	if err != nil {
@@ -455,7 +504,12 @@ func (fr *frame) attemptTask(ctx context.Context, e *evalCtx, raw any) (any, map
 		}
 		heartbeat = secondsDuration(f)
 	}
-	result, err := fr.invokeTask(ctx, st, e, params, timeout, heartbeat)
+	var result any
+	if tr := fr.test; tr != nil && tr.mock != nil {
+		result, err = tr.mock.outcome()
+	} else {
+		result, err = fr.invokeTask(ctx, st, e, params, timeout, heartbeat)
+	}
 	if err != nil {
 		return nil, nil, err
 	}

@@ -408,12 +408,3 @@ func (s *Service) ListReplays(_ context.Context, in *ListReplaysInput) (*ListRep
 	}
 	return &ListReplaysOutput{Replays: all[start:end], NextToken: next}, nil
 }
-
-func sortedMapKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}

@@ -72,49 +72,101 @@ func compilePath(p string) ([]pathStep, error) {
 	return steps, nil
 }
 
-// evalPath applies a JSON path to a decoded document. With a wildcard the result
-// is the list of everything it reached; ok is false when nothing was found.
-func evalPath(doc any, steps []pathStep) (any, bool) {
-	cur := []any{doc}
+// evalPath applies a JSON path to a JSON document and returns the selected JSON
+// text, with the document's own member order and spelling. With a wildcard the
+// result is an array of everything it reached; ok is false when nothing was found.
+func evalPath(doc []byte, steps []pathStep) (json.RawMessage, bool) {
+	cur := []json.RawMessage{doc}
 	multi := false
 	for _, st := range steps {
-		var next []any
+		var next []json.RawMessage
 		for _, v := range cur {
 			switch st.kind {
 			case 'n':
-				if m, ok := v.(map[string]any); ok {
-					if c, ok := m[st.name]; ok {
-						next = append(next, c)
+				keys, vals := members(v)
+				for i, k := range keys {
+					if k == st.name {
+						next = append(next, vals[i])
+						break
 					}
 				}
 			case 'i':
-				if a, ok := v.([]any); ok && st.index < len(a) {
-					next = append(next, a[st.index])
+				if elems := elements(v); st.index < len(elems) {
+					next = append(next, elems[st.index])
 				}
 			case '*':
 				multi = true
-				switch t := v.(type) {
-				case []any:
-					next = append(next, t...)
-				case map[string]any:
-					for _, k := range sortedMapKeys(t) {
-						next = append(next, t[k])
-					}
+				if elems := elements(v); elems != nil {
+					next = append(next, elems...)
+				} else {
+					_, vals := members(v)
+					next = append(next, vals...)
 				}
 			}
 		}
 		cur = next
 	}
 	if multi {
-		if cur == nil {
-			cur = []any{}
+		var buf bytes.Buffer
+		buf.WriteByte('[')
+		for i, v := range cur {
+			if i > 0 {
+				buf.WriteByte(',')
+			}
+			buf.Write(v)
 		}
-		return cur, true
+		buf.WriteByte(']')
+		return buf.Bytes(), true
 	}
 	if len(cur) == 0 {
 		return nil, false
 	}
 	return cur[0], true
+}
+
+// members returns the keys and raw values of a JSON object in document order
+// (nil for anything else).
+func members(raw []byte) ([]string, []json.RawMessage) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || raw[0] != '{' {
+		return nil, nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if _, err := dec.Token(); err != nil {
+		return nil, nil
+	}
+	var keys []string
+	var vals []json.RawMessage
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, nil
+		}
+		k, _ := tok.(string)
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			return nil, nil
+		}
+		keys = append(keys, k)
+		vals = append(vals, v)
+	}
+	return keys, vals
+}
+
+// elements returns the raw elements of a JSON array (nil for anything else).
+func elements(raw []byte) []json.RawMessage {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || raw[0] != '[' {
+		return nil
+	}
+	var out []json.RawMessage
+	if err := json.Unmarshal(raw, &out); err != nil {
+		return nil
+	}
+	if out == nil {
+		out = []json.RawMessage{}
+	}
+	return out
 }
 
 var transformerKeyRe = regexp.MustCompile(`^[A-Za-z0-9_\-]+$`)
@@ -161,11 +213,11 @@ func buildInput(t *task) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		v, ok := evalPath(t.ev.doc, steps)
+		v, ok := evalPath(t.ev.raw, steps)
 		if !ok {
 			return []byte("null"), nil
 		}
-		return marshalNoEscape(v)
+		return compactJSON(v), nil
 	case tg.InputTransformer != nil:
 		return transform(tg.InputTransformer, t)
 	default:
@@ -179,31 +231,42 @@ func buildInput(t *task) ([]byte, error) {
 // the value's text. A path that finds nothing gives an empty string inside
 // quotes and null elsewhere. Unknown <...> text is kept as is.
 func transform(it *InputTransformer, t *task) ([]byte, error) {
-	vars := map[string]any{}
+	vars := map[string]json.RawMessage{}
 	for k, p := range it.InputPathsMap {
 		steps, err := compilePath(p)
 		if err != nil {
 			return nil, err
 		}
-		if v, ok := evalPath(t.ev.doc, steps); ok {
-			vars[k] = v
+		if v, ok := evalPath(t.ev.raw, steps); ok {
+			vars[k] = compactJSON(v)
 		} else {
-			vars[k] = missing{}
+			vars[k] = nil
 		}
 	}
-	vars[varRuleArn] = t.ruleArn
-	vars[varRuleName] = t.ruleName
-	vars[varIngestionTime] = t.ev.ingested.UTC().Format(time.RFC3339)
-	vars[varEventJSON] = json.RawMessage(t.ev.raw)
-	if m, ok := t.ev.doc.(map[string]any); ok {
-		noDetail := make(map[string]any, len(m))
-		for k, v := range m {
-			if k != "detail" {
-				noDetail[k] = v
-			}
-		}
-		vars[varEvent] = noDetail
+	str := func(s string) json.RawMessage {
+		b, _ := marshalNoEscape(s)
+		return b
 	}
+	vars[varRuleArn] = str(t.ruleArn)
+	vars[varRuleName] = str(t.ruleName)
+	vars[varIngestionTime] = str(t.ev.ingested.UTC().Format(time.RFC3339))
+	vars[varEventJSON] = t.ev.raw
+	keys, vals := members(t.ev.raw)
+	var noDetail bytes.Buffer
+	noDetail.WriteByte('{')
+	for i, k := range keys {
+		if k == "detail" {
+			continue
+		}
+		if noDetail.Len() > 1 {
+			noDetail.WriteByte(',')
+		}
+		noDetail.Write(str(k))
+		noDetail.WriteByte(':')
+		noDetail.Write(vals[i])
+	}
+	noDetail.WriteByte('}')
+	vars[varEvent] = noDetail.Bytes()
 
 	tpl := it.InputTemplate
 	trimmed := strings.TrimSpace(tpl)
@@ -245,40 +308,44 @@ func transform(it *InputTransformer, t *task) ([]byte, error) {
 	return res, nil
 }
 
-// missing marks a transformer variable whose path found nothing.
-type missing struct{}
+// compactJSON removes insignificant space from JSON text.
+func compactJSON(raw []byte) []byte {
+	var buf bytes.Buffer
+	if err := json.Compact(&buf, raw); err != nil {
+		return raw
+	}
+	return buf.Bytes()
+}
 
-func writeVar(out *bytes.Buffer, v any, inString, jsonTemplate bool) error {
-	if _, ok := v.(missing); ok {
+// writeVar writes a variable's value (nil when its path found nothing) into the
+// template output.
+func writeVar(out *bytes.Buffer, v json.RawMessage, inString, jsonTemplate bool) error {
+	if v == nil {
 		if !inString && jsonTemplate {
 			out.WriteString("null")
 		}
 		return nil
 	}
-	if s, ok := v.(string); ok && (inString || !jsonTemplate) {
+	if len(v) > 0 && v[0] == '"' && (inString || !jsonTemplate) {
 		if inString {
-			enc, err := marshalNoEscape(s)
-			if err != nil {
-				return err
-			}
-			out.Write(enc[1 : len(enc)-1])
-		} else {
-			out.WriteString(s)
+			out.Write(v[1 : len(v)-1])
+			return nil
 		}
+		var s string
+		if err := json.Unmarshal(v, &s); err != nil {
+			return fmt.Errorf("decode transformer value: %w", err)
+		}
+		out.WriteString(s)
 		return nil
 	}
-	enc, err := marshalNoEscape(v)
-	if err != nil {
-		return fmt.Errorf("encode transformer value: %w", err)
-	}
 	if inString {
-		quoted, err := marshalNoEscape(string(enc))
+		quoted, err := marshalNoEscape(string(v))
 		if err != nil {
 			return err
 		}
 		out.Write(quoted[1 : len(quoted)-1])
 		return nil
 	}
-	out.Write(enc)
+	out.Write(v)
 	return nil
 }

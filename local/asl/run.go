@@ -26,6 +26,9 @@ type RunOptions struct {
 	// Region appears in TaskScheduled events (default: from the state
 	// machine ARN, else us-east-1).
 	Region string
+	// SuspendWaits makes Run return a *Suspended instead of blocking when
+	// the execution reaches a top-level Wait state that ends in the future.
+	SuspendWaits bool
 }
 
 // ExecutionInfo identifies an execution in the context object.
@@ -67,6 +70,10 @@ type frame struct {
 	prev int64
 	ec   evalCtx
 	test *testRun // set by TestState
+	// top marks the execution's own frame (not a branch or iteration);
+	// resume is set while Resume re-enters a suspended Wait state.
+	top    bool
+	resume *Suspended
 }
 
 // scope holds workflow variables. Inner scopes (Parallel branches, Map
@@ -118,8 +125,58 @@ func (s *scope) all(dst map[string]any) {
 // encoding/json's shape, not modified) and returns its output. A failed
 // execution returns an *ExecError. If ctx is cancelled the execution is
 // aborted and ctx's error is returned; an execution that exceeds the
-// machine's TimeoutSeconds fails with States.Timeout.
+// machine's TimeoutSeconds fails with States.Timeout. With
+// RunOptions.SuspendWaits, Run may instead return a *Suspended.
 func (sm *StateMachine) Run(ctx context.Context, input any, opts RunOptions) (any, error) {
+	ex, fr := sm.newExecution(input, opts)
+	if ex.hist != nil {
+		ex.hist.emit(&fr.prev, Event{Type: "ExecutionStarted", ExecutionStarted: &ExecutionStartedDetails{Input: compactJSON(input), InputDetails: notTruncated, RoleArn: ex.info.RoleArn}})
+	}
+	return ex.drive(ctx, fr, sm.top.start, input)
+}
+
+// Suspended is returned by Run and Resume, as an error, when
+// RunOptions.SuspendWaits is set and the execution reaches a top-level Wait
+// state that ends in the future. It holds everything needed to continue, so
+// a waiting execution costs no goroutine; it can be stored as JSON. Resume
+// it at or after Until, with the same RunOptions (Execution.StartTime
+// included) and the same History callback.
+type Suspended struct {
+	State          string         `json:"state"`
+	Input          any            `json:"input"`
+	Variables      map[string]any `json:"variables,omitempty"`
+	Entered        time.Time      `json:"entered"`
+	Until          time.Time      `json:"until"`
+	ExecutionInput any            `json:"executionInput"`
+	LastEventID    int64          `json:"lastEventId"`
+}
+
+func (s *Suspended) Error() string {
+	return fmt.Sprintf("execution suspended in Wait state %q until %s", s.State, s.Until.Format(time.RFC3339))
+}
+
+// Resume continues a suspended execution.
+func (sm *StateMachine) Resume(ctx context.Context, s *Suspended, opts RunOptions) (any, error) {
+	st := sm.top.states[s.State]
+	if st == nil || st.kind != kindWait {
+		return nil, fmt.Errorf("resume: %q is not a Wait state of this state machine", s.State)
+	}
+	ex, fr := sm.newExecution(s.ExecutionInput, opts)
+	for k, v := range s.Variables {
+		if fr.vars.vals == nil {
+			fr.vars.vals = map[string]any{}
+		}
+		fr.vars.vals[k] = v
+	}
+	if ex.hist != nil {
+		ex.hist.next = s.LastEventID
+	}
+	fr.prev = s.LastEventID
+	fr.resume = s
+	return ex.drive(ctx, fr, st, s.Input)
+}
+
+func (sm *StateMachine) newExecution(input any, opts RunOptions) (*execution, *frame) {
 	ex := &execution{sm: sm, opts: opts, tasks: opts.Tasks, clock: opts.Clock, info: opts.Execution, smInfo: opts.StateMachine, input: input}
 	if ex.clock == nil {
 		ex.clock = SystemClock{}
@@ -139,13 +196,14 @@ func (sm *StateMachine) Run(ctx context.Context, input any, opts RunOptions) (an
 		"RedriveCount": float64(ex.info.RedriveCount),
 	}
 	ex.ctxMachine = map[string]any{"Id": ex.smInfo.ID, "Name": ex.smInfo.Name}
-
-	fr := &frame{ex: ex, vars: &scope{}}
+	fr := &frame{ex: ex, vars: &scope{}, top: true}
 	fr.ec.fr = fr
-	if ex.hist != nil {
-		ex.hist.emit(&fr.prev, Event{Type: "ExecutionStarted", ExecutionStarted: &ExecutionStartedDetails{Input: compactJSON(input), InputDetails: notTruncated, RoleArn: ex.info.RoleArn}})
-	}
+	return ex, fr
+}
 
+// drive runs the top-level graph from st and records how the execution ends.
+func (ex *execution) drive(ctx context.Context, fr *frame, st *state, input any) (any, error) {
+	sm := ex.sm
 	var timedOut chan struct{}
 	if sm.timeout > 0 {
 		var cancel context.CancelFunc
@@ -164,12 +222,16 @@ func (sm *StateMachine) Run(ctx context.Context, input any, opts RunOptions) (an
 		}()
 	}
 
-	out, err := fr.runGraph(ctx, sm.top, input)
+	out, err := fr.runFrom(ctx, st, input)
 	if err == nil {
 		if ex.hist != nil {
 			ex.hist.emit(&fr.prev, Event{Type: "ExecutionSucceeded", ExecutionSucceeded: &OutputDetails{Output: compactJSON(out), OutputDetails: notTruncated}})
 		}
 		return out, nil
+	}
+	var susp *Suspended
+	if errors.As(err, &susp) {
+		return nil, susp
 	}
 	if timedOut != nil {
 		select {
@@ -201,7 +263,11 @@ func formatTime(t time.Time) string {
 
 // runGraph runs states from the graph's start until one ends the graph.
 func (fr *frame) runGraph(ctx context.Context, g *graph, input any) (any, error) {
-	st := g.start
+	return fr.runFrom(ctx, g.start, input)
+}
+
+// runFrom runs states from st until one ends its graph.
+func (fr *frame) runFrom(ctx context.Context, st *state, input any) (any, error) {
 	for {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -228,6 +294,7 @@ type evalCtx struct {
 	mapIndex   int
 	mapValue   any
 	inMapItem  bool
+	resumed    bool
 	ctxObj     map[string]any
 
 	statesInput any

@@ -28,7 +28,10 @@ func (fr *frame) runState(ctx context.Context, st *state, raw any) (any, *state,
 	e := &fr.ec
 	e.reset(st, raw)
 	h := fr.ex.hist
-	if h != nil {
+	if resumed := fr.resume; resumed != nil {
+		fr.resume = nil
+		e.entered, e.resumed = resumed.Entered, true
+	} else if h != nil {
 		h.emit(&fr.prev, Event{Type: enteredTypes[st.kind], Timestamp: e.entered, StateEntered: &StateEnteredDetails{Name: st.name, Input: compactJSON(raw), InputDetails: notTruncated}})
 	}
 	var (
@@ -268,6 +271,16 @@ func (fr *frame) runWait(ctx context.Context, e *evalCtx, raw any) (any, map[str
 		}
 	}
 	if fr.test == nil {
+		if fr.top && fr.ex.opts.SuspendWaits && !e.resumed && until.After(fr.ex.clock.Now()) {
+			s := &Suspended{State: st.name, Input: raw, Entered: e.entered, Until: until, ExecutionInput: fr.ex.input, LastEventID: fr.prev}
+			if len(fr.vars.vals) > 0 {
+				s.Variables = make(map[string]any, len(fr.vars.vals))
+				for k, v := range fr.vars.vals {
+					s.Variables[k] = v
+				}
+			}
+			return nil, nil, s
+		}
 		if err := fr.ex.clock.SleepUntil(ctx, until); err != nil {
 			return nil, nil, err
 		}

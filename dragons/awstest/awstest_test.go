@@ -104,6 +104,17 @@ func TestS3ConditionalWritesThroughTheSDK(t *testing.T) {
 	if status(err) != http.StatusNotFound {
 		t.Fatalf("HeadObject(missing) error = %v, want 404", err)
 	}
+	// Conditional delete.
+	_, err = c.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String("b"), Key: aws.String("k"), IfMatch: aws.String(first)})
+	if status(err) != http.StatusPreconditionFailed {
+		t.Fatalf("DeleteObject(If-Match stale) error = %v, want 412", err)
+	}
+	if _, err := c.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String("b"), Key: aws.String("k"), IfMatch: aws.String(second)}); err != nil {
+		t.Fatalf("DeleteObject(If-Match current): %v", err)
+	}
+	if _, _, ok := srv.Object("b", "k"); ok {
+		t.Fatal("object survived its delete")
+	}
 	// Unknown bucket.
 	_, err = c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("zz"), Key: aws.String("k")})
 	if code(err) != "NoSuchBucket" {

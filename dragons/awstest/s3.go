@@ -20,8 +20,8 @@ import (
 // S3 is an in-memory, path-style S3 endpoint serving the object calls the
 // dragons code makes: create bucket, GetObject, HeadObject, PutObject and
 // DeleteObject, with ETags and conditional requests (If-Match and
-// If-None-Match on reads and writes, answered with 304, 404 or 412 as S3
-// does). Each object write is atomic with its precondition check.
+// If-None-Match on reads and writes, If-Match on deletes, answered with 304,
+// 404 or 412 as S3 does). Each write is atomic with its precondition check.
 type S3 struct {
 	srv *httptest.Server
 
@@ -163,10 +163,7 @@ func (s *S3) serve(w http.ResponseWriter, r *http.Request) {
 	case r.Method == http.MethodPut:
 		s.put(rec, r, bucket, key)
 	case r.Method == http.MethodDelete:
-		s.mu.Lock()
-		delete(s.buckets[bucket], key)
-		s.mu.Unlock()
-		rec.WriteHeader(http.StatusNoContent)
+		s.delete(rec, r, bucket, key)
 	default:
 		writeS3Error(rec, r, http.StatusMethodNotAllowed, "MethodNotAllowed", "method not allowed", key)
 	}
@@ -252,6 +249,29 @@ func (s *S3) put(w http.ResponseWriter, r *http.Request, bucket, key string) {
 	objs[key] = o
 	w.Header().Set("ETag", o.etag)
 	w.WriteHeader(http.StatusOK)
+}
+
+func (s *S3) delete(w http.ResponseWriter, r *http.Request, bucket, key string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	objs, bucketOK := s.buckets[bucket]
+	if !bucketOK {
+		writeS3Error(w, r, http.StatusNotFound, "NoSuchBucket", "The specified bucket does not exist", key)
+		return
+	}
+	cur, exists := objs[key]
+	if im := r.Header.Get("If-Match"); im != "" {
+		if !exists {
+			writeS3Error(w, r, http.StatusNotFound, "NoSuchKey", "The specified key does not exist.", key)
+			return
+		}
+		if !etagListMatches(im, cur.etag) {
+			writeS3Error(w, r, http.StatusPreconditionFailed, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold", key)
+			return
+		}
+	}
+	delete(objs, key)
+	w.WriteHeader(http.StatusNoContent)
 }
 
 // readPayload returns the object bytes of a PutObject request, decoding the

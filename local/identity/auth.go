@@ -113,7 +113,9 @@ func (p *pool) unsealValue(kind, token string) (sealed, bool) {
 	return v, true
 }
 
-func validityOf(value int, unit string) time.Duration { return time.Duration(value) * unitDurations[unit] }
+func validityOf(value int, unit string) time.Duration {
+	return time.Duration(value) * unitDurations[unit]
+}
 
 // issueTokens signs an ID and an access token for u, and a refresh token when
 // withRefresh is set. Callers hold mu (read or write).

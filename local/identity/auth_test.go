@@ -43,7 +43,7 @@ func TestAdminCreatedUserSignsInAfterNewPassword(t *testing.T) {
 
 	created, err := c.AdminCreateUser(ctx, &cip.AdminCreateUserInput{
 		UserPoolId: aws.String(poolID), Username: aws.String("rider"), TemporaryPassword: aws.String("Temp-Pass1"),
-		MessageAction: types.MessageActionTypeSuppress,
+		MessageAction:  types.MessageActionTypeSuppress,
 		UserAttributes: []types.AttributeType{attr("email", "rider@example.com"), attr("email_verified", "true"), attr("name", "Rider")},
 	})
 	if err != nil {

@@ -16,8 +16,8 @@ func TestPoolsAndClients(t *testing.T) {
 	c := e.client
 
 	out, err := c.CreateUserPool(ctx, &cip.CreateUserPoolInput{
-		PoolName: aws.String("dragons-users"),
-		Policies: &types.UserPoolPolicyType{PasswordPolicy: &types.PasswordPolicyType{MinimumLength: aws.Int32(12), RequireLowercase: true, RequireUppercase: true, RequireNumbers: true}},
+		PoolName:              aws.String("dragons-users"),
+		Policies:              &types.UserPoolPolicyType{PasswordPolicy: &types.PasswordPolicyType{MinimumLength: aws.Int32(12), RequireLowercase: true, RequireUppercase: true, RequireNumbers: true}},
 		AdminCreateUserConfig: &types.AdminCreateUserConfigType{AllowAdminCreateUserOnly: true},
 		Schema:                []types.SchemaAttributeType{{Name: aws.String("tier"), AttributeDataType: types.AttributeDataTypeString}},
 	})

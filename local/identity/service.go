@@ -92,7 +92,7 @@ type pool struct {
 	Tags                   map[string]string      `json:"tags,omitempty"`
 	DeletionProtection     string                 `json:"deletionProtection"`
 	Clients                map[string]*client     `json:"clients"`
-	Users                  map[string]*user       `json:"users"` // by user name key (see userKey)
+	Users                  map[string]*user       `json:"users"`      // by user name key (see userKey)
 	SigningKey             []byte                 `json:"signingKey"` // PKCS #8 DER
 	SealKey                []byte                 `json:"sealKey"`    // AES-256 key for refresh tokens and sessions
 
@@ -108,19 +108,19 @@ type client struct {
 }
 
 type user struct {
-	Username        string            `json:"username"`
-	Sub             string            `json:"sub"`
-	Attributes      map[string]string `json:"attributes"`
-	Status          string            `json:"status"`
-	Enabled         bool              `json:"enabled"`
-	PasswordHash    string            `json:"passwordHash,omitempty"`
-	PasswordSet     time.Time         `json:"passwordSet"`
-	Created         time.Time         `json:"created"`
-	Modified        time.Time         `json:"modified"`
-	Code            string            `json:"code,omitempty"`
-	CodeExpires     time.Time         `json:"codeExpires"`
-	CodeAttribute   string            `json:"codeAttribute,omitempty"`
-	LastMessage     *Message          `json:"lastMessage,omitempty"`
+	Username      string            `json:"username"`
+	Sub           string            `json:"sub"`
+	Attributes    map[string]string `json:"attributes"`
+	Status        string            `json:"status"`
+	Enabled       bool              `json:"enabled"`
+	PasswordHash  string            `json:"passwordHash,omitempty"`
+	PasswordSet   time.Time         `json:"passwordSet"`
+	Created       time.Time         `json:"created"`
+	Modified      time.Time         `json:"modified"`
+	Code          string            `json:"code,omitempty"`
+	CodeExpires   time.Time         `json:"codeExpires"`
+	CodeAttribute string            `json:"codeAttribute,omitempty"`
+	LastMessage   *Message          `json:"lastMessage,omitempty"`
 }
 
 // User statuses.

@@ -249,12 +249,11 @@ func (fr *frame) runChoice(ctx context.Context, e *evalCtx, raw any) (any, *stat
 					return nil, nil, nil, err
 				}
 			}
+			// The state-level Assign and Output apply only when no rule
+			// matches; a matching rule brings its own.
 			out := raw
-			switch {
-			case r.output != nil:
+			if r.output != nil {
 				out, err = r.output.eval(ctx, e)
-			case st.output != nil:
-				out, err = st.output.eval(ctx, e)
 			}
 			if err != nil {
 				return nil, nil, nil, err

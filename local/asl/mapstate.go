@@ -10,7 +10,7 @@ import (
 // child returns a frame for a branch or iteration. Distributed Map
 // iterations do not see the outer variables.
 func (fr *frame) child(isolated bool) *frame {
-	c := &frame{ex: fr.ex, prev: fr.prev}
+	c := &frame{ex: fr.ex, prev: fr.prev, item: fr.item}
 	if isolated {
 		c.vars = &scope{}
 	} else {
@@ -223,9 +223,9 @@ func (fr *frame) attemptMap(ctx context.Context, e *evalCtx, raw any) (any, map[
 	runItem := func(ictx context.Context, i int, c *frame) error {
 		item := items[i]
 		input := item
+		c.item = &mapItem{index: i, value: item}
 		ie := &c.ec
 		ie.reset(st, raw)
-		ie.inMapItem, ie.mapIndex, ie.mapValue = true, i, item
 		var err error
 		switch {
 		case st.itemSelector != nil:

@@ -74,6 +74,13 @@ type frame struct {
 	// resume is set while Resume re-enters a suspended Wait state.
 	top    bool
 	resume *Suspended
+	// item is the Map item this frame processes ($$.Map.Item), if any.
+	item *mapItem
+}
+
+type mapItem struct {
+	index int
+	value any
 }
 
 // scope holds workflow variables. Inner scopes (Parallel branches, Map
@@ -307,6 +314,9 @@ type evalCtx struct {
 
 func (e *evalCtx) reset(st *state, input any) {
 	*e = evalCtx{fr: e.fr, st: st, statesInput: input}
+	if it := e.fr.item; it != nil {
+		e.inMapItem, e.mapIndex, e.mapValue = true, it.index, it.value
+	}
 	if e.fr.ex.hist != nil || st.usesContext || st.lang == JSONata || st.kind == kindWait {
 		e.entered = e.fr.ex.clock.Now()
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/dragons-dev/dragons/local/asl/jsonpath"
@@ -55,7 +56,9 @@ type execution struct {
 	info   ExecutionInfo
 	smInfo StateMachineInfo
 	input  any
-	// ctxExecution and ctxMachine are the constant parts of the context object.
+	// ctxOnce builds ctxExecution and ctxMachine, the constant parts of
+	// the context object, when first needed.
+	ctxOnce      sync.Once
 	ctxExecution map[string]any
 	ctxMachine   map[string]any
 }
@@ -194,18 +197,25 @@ func (sm *StateMachine) newExecution(input any, opts RunOptions) (*execution, *f
 	if opts.History != nil {
 		ex.hist = &history{clock: ex.clock, fn: opts.History}
 	}
-	ex.ctxExecution = map[string]any{
-		"Id":           ex.info.ID,
-		"Input":        input,
-		"Name":         ex.info.Name,
-		"RoleArn":      ex.info.RoleArn,
-		"StartTime":    formatTime(ex.info.StartTime),
-		"RedriveCount": float64(ex.info.RedriveCount),
-	}
-	ex.ctxMachine = map[string]any{"Id": ex.smInfo.ID, "Name": ex.smInfo.Name}
 	fr := &frame{ex: ex, vars: &scope{}, top: true}
 	fr.ec.fr = fr
 	return ex, fr
+}
+
+// contextParts returns the constant parts of the context object.
+func (ex *execution) contextParts() (execution, machine map[string]any) {
+	ex.ctxOnce.Do(func() {
+		ex.ctxExecution = map[string]any{
+			"Id":           ex.info.ID,
+			"Input":        ex.input,
+			"Name":         ex.info.Name,
+			"RoleArn":      ex.info.RoleArn,
+			"StartTime":    formatTime(ex.info.StartTime),
+			"RedriveCount": float64(ex.info.RedriveCount),
+		}
+		ex.ctxMachine = map[string]any{"Id": ex.smInfo.ID, "Name": ex.smInfo.Name}
+	})
+	return ex.ctxExecution, ex.ctxMachine
 }
 
 // drive runs the top-level graph from st and records how the execution ends.
@@ -331,9 +341,10 @@ func (e *evalCtx) context() map[string]any {
 	if e.entered.IsZero() {
 		e.entered = ex.clock.Now()
 	}
+	exec, machine := ex.contextParts()
 	c := map[string]any{
-		"Execution":    ex.ctxExecution,
-		"StateMachine": ex.ctxMachine,
+		"Execution":    exec,
+		"StateMachine": machine,
 		"State": map[string]any{
 			"EnteredTime": formatTime(e.entered),
 			"Name":        e.st.name,
@@ -358,6 +369,54 @@ func (e *evalCtx) now() time.Time {
 	return e.entered
 }
 
+// contextValue answers common context object paths without building the
+// whole object; ok is false when the full object is needed.
+func (e *evalCtx) contextValue(p *jsonpath.Path) (any, bool) {
+	names, ok := p.Names()
+	if !ok || len(names) < 2 {
+		return nil, false
+	}
+	switch names[0] {
+	case "Map":
+		if len(names) == 3 && names[1] == "Item" && e.inMapItem {
+			switch names[2] {
+			case "Index":
+				return float64(e.mapIndex), true
+			case "Value":
+				return e.mapValue, true
+			}
+		}
+	case "State":
+		if len(names) == 2 {
+			switch names[1] {
+			case "Name":
+				return e.st.name, true
+			case "EnteredTime":
+				return formatTime(e.now()), true
+			case "RetryCount":
+				return float64(e.retryCount), true
+			}
+		}
+	case "Execution":
+		if len(names) == 2 && names[1] != "Input" {
+			exec, _ := e.fr.ex.contextParts()
+			v, ok := exec[names[1]]
+			return v, ok
+		}
+	case "StateMachine":
+		if len(names) == 2 {
+			_, machine := e.fr.ex.contextParts()
+			v, ok := machine[names[1]]
+			return v, ok
+		}
+	case "Task":
+		if len(names) == 2 && names[1] == "Token" && e.token != "" {
+			return e.token, true
+		}
+	}
+	return nil, false
+}
+
 // invalidate drops cached views after something they depend on changed.
 func (e *evalCtx) invalidate() {
 	e.ctxObj = nil
@@ -368,6 +427,9 @@ func (e *evalCtx) invalidate() {
 func (e *evalCtx) resolve(p *jsonpath.Path, data any) (any, error) {
 	switch p.Root() {
 	case jsonpath.RootContext:
+		if v, ok := e.contextValue(p); ok {
+			return v, nil
+		}
 		return p.Get(e.context())
 	case jsonpath.RootVariable:
 		v, ok := e.fr.vars.get(p.Variable())

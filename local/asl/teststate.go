@@ -134,9 +134,6 @@ func TestState(ctx context.Context, in TestStateInput, opts ...Option) (*TestSta
 	if ex.info.StartTime.IsZero() {
 		ex.info.StartTime = ex.clock.Now()
 	}
-	ex.ctxExecution = map[string]any{"Id": ex.info.ID, "Input": in.Input, "Name": ex.info.Name, "RoleArn": ex.info.RoleArn,
-		"StartTime": formatTime(ex.info.StartTime), "RedriveCount": float64(ex.info.RedriveCount)}
-	ex.ctxMachine = map[string]any{"Id": ex.smInfo.ID, "Name": ex.smInfo.Name}
 	tr := &testRun{insp: &Inspection{}, mock: in.Mock, retryCount: in.RetrierRetryCount}
 	fr := &frame{ex: ex, vars: &scope{vals: map[string]any{}}, test: tr}
 	fr.ec.fr = fr

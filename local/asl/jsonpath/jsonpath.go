@@ -37,8 +37,9 @@ type Path struct {
 	root     Root
 	varName  string
 	segs     []segment
-	definite bool // at most one result; Get returns the value itself
-	simple   bool // only names and indexes: usable as a reference path
+	definite bool     // at most one result; Get returns the value itself
+	simple   bool     // only names and indexes: usable as a reference path
+	names    []string // the member names when every segment is a name
 }
 
 // ErrNotFound is wrapped by errors returned when a definite path selects nothing.
@@ -71,6 +72,11 @@ func (p *Path) IsDefinite() bool { return p.definite }
 // IsReference reports whether the path is a Reference Path in the States
 // Language sense: only field names and array indexes, so it can be written to.
 func (p *Path) IsReference() bool { return p.simple }
+
+// Names returns the member names of a path made only of names (such as
+// "$$.Execution.Id"); ok is false for paths with indexes, wildcards or
+// filters. The slice must not be modified.
+func (p *Path) Names() (names []string, ok bool) { return p.names, p.names != nil }
 
 // IsRoot reports whether the path is just its root ("$", "$$" or "$name").
 func (p *Path) IsRoot() bool { return len(p.segs) == 0 }
@@ -161,12 +167,22 @@ func (p *parser) parsePath() (*Path, error) {
 		return nil, p.errorf("unexpected %q", p.src[p.pos:])
 	}
 	path.segs = segs
+	allNames := true
 	for _, s := range segs {
 		switch s.kind {
-		case segName, segIndex:
+		case segName:
+		case segIndex:
+			allNames = false
 		default:
+			allNames = false
 			path.simple = false
 			path.definite = false
+		}
+	}
+	if allNames {
+		path.names = make([]string, len(segs))
+		for i, s := range segs {
+			path.names[i] = s.name
 		}
 	}
 	return path, nil

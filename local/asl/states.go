@@ -446,6 +446,9 @@ func (fr *frame) effectiveInput(ctx context.Context, e *evalCtx, raw any) (in, p
 // Assign and Output (JSONata).
 func (fr *frame) finishResult(ctx context.Context, e *evalCtx, raw, result any) (any, map[string]any, error) {
 	st := e.st
+	if exceedsPayloadLimit(result, MaxPayloadBytes) {
+		return nil, nil, failf(ErrDataLimitExceeded, "The state/task '%s' returned a result with a size exceeding the maximum number of bytes service limit.", st.name)
+	}
 	tr := fr.test
 	if tr != nil {
 		tr.record(&tr.insp.Result, result)

@@ -114,7 +114,8 @@ type state struct {
 	resourceKind resourceKind
 	timeout      numField
 	heartbeat    numField
-	credentials  any
+	credentials  *payloadTemplate // JSONPath Credentials
+	credentialsQ *queryTemplate   // JSONata Credentials
 	waitForToken bool
 	sync         bool
 

@@ -612,8 +612,11 @@ func (l *loader) loadTask(st *state, m map[string]any, loc string) {
 	if v, ok := m["Credentials"]; ok {
 		if _, ok := v.(map[string]any); !ok {
 			l.problem(CodeSchema, "The field 'Credentials' must be an object", loc+"/Credentials")
+		} else if st.lang == JSONPath {
+			st.credentials = l.compilePayload(v, loc+"/Credentials")
+		} else {
+			st.credentialsQ = l.compileQuery(v, "Credentials", loc+"/Credentials")
 		}
-		st.credentials = v
 	}
 }
 

@@ -524,7 +524,7 @@ func (fr *frame) attemptTask(ctx context.Context, e *evalCtx, raw any) (any, map
 	if tr := fr.test; tr != nil && tr.mock != nil {
 		result, err = tr.mock.outcome()
 	} else {
-		result, err = fr.invokeTask(ctx, st, e, params, timeout, heartbeat)
+		result, err = fr.invokeTask(ctx, st, e, in, params, timeout, heartbeat)
 	}
 	if err != nil {
 		return nil, nil, err

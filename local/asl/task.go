@@ -100,8 +100,23 @@ func newTaskToken() string {
 
 // invokeTask runs one attempt of the task, enforcing its timeout and
 // heartbeat and recording history events.
-func (fr *frame) invokeTask(ctx context.Context, st *state, e *evalCtx, params any, timeout, heartbeat time.Duration) (any, error) {
+func (fr *frame) invokeTask(ctx context.Context, st *state, e *evalCtx, in, params any, timeout, heartbeat time.Duration) (any, error) {
 	ex := fr.ex
+	var creds any
+	switch {
+	case st.credentials != nil:
+		c, err := st.credentials.eval(e, in)
+		if err != nil {
+			return nil, err
+		}
+		creds = c
+	case st.credentialsQ != nil:
+		c, err := st.credentialsQ.eval(ctx, e)
+		if err != nil {
+			return nil, err
+		}
+		creds = c
+	}
 	h := ex.hist
 	rtype, rname := resourceEventNames(st.resource)
 	if h != nil {
@@ -137,7 +152,7 @@ func (fr *frame) invokeTask(ctx context.Context, st *state, e *evalCtx, params a
 		Resource:          st.resource,
 		Input:             params,
 		StateName:         st.name,
-		Credentials:       st.credentials,
+		Credentials:       creds,
 		Timeout:           timeout,
 		HeartbeatInterval: heartbeat,
 		TaskToken:         e.token,

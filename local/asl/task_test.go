@@ -50,6 +50,14 @@ func TestTaskDataFlow(t *testing.T) {
 	}
 }
 
+func TestTaskCredentials(t *testing.T) {
+	tasks := &recorder{}
+	run(t, task(`"Credentials":{"RoleArn.$":"$.role"},`), `{"role":"arn:aws:iam::1:role/x"}`, tasks).wantOutput(t, `{"role":"arn:aws:iam::1:role/x"}`)
+	if got := compactJSON(tasks.reqs[0].Credentials); got != `{"RoleArn":"arn:aws:iam::1:role/x"}` {
+		t.Errorf("Credentials = %s", got)
+	}
+}
+
 func TestTaskLambdaARNEvents(t *testing.T) {
 	def := `{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:000000000000:function:f","End":true}}}`
 	r := run(t, def, `{"a":1}`, nil)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -41,8 +42,8 @@ func (t *Timestamp) UnmarshalJSON(b []byte) error {
 		if err := json.Unmarshal(b, &s); err != nil {
 			return err
 		}
-		if f, err := strconv.ParseFloat(s, 64); err == nil {
-			*t = Timestamp(fromEpoch(f))
+		if v, err := parseEpoch(s); err == nil {
+			*t = Timestamp(v)
 			return nil
 		}
 		v, err := time.Parse(time.RFC3339Nano, s)
@@ -52,17 +53,50 @@ func (t *Timestamp) UnmarshalJSON(b []byte) error {
 		*t = Timestamp(v)
 		return nil
 	}
-	f, err := strconv.ParseFloat(string(b), 64)
+	v, err := parseEpoch(string(b))
 	if err != nil {
 		return fmt.Errorf("timestamp %s: %w", b, err)
 	}
-	*t = Timestamp(fromEpoch(f))
+	*t = Timestamp(v)
 	return nil
 }
 
 func fromEpoch(f float64) time.Time {
 	sec, frac := math.Modf(f)
 	return time.Unix(int64(sec), int64(math.Round(frac*1e9))).UTC()
+}
+
+// parseEpoch reads seconds since the epoch, exactly when written as a plain
+// decimal and through float64 otherwise.
+func parseEpoch(s string) (time.Time, error) {
+	whole, frac, hasFrac := strings.Cut(s, ".")
+	if sec, err := strconv.ParseInt(whole, 10, 64); err == nil && (!hasFrac || isDigits(frac)) && frac != "-" {
+		if len(frac) > 9 {
+			frac = frac[:9]
+		}
+		ns := int64(0)
+		if frac != "" {
+			ns, _ = strconv.ParseInt(frac+strings.Repeat("0", 9-len(frac)), 10, 64)
+		}
+		if strings.HasPrefix(whole, "-") {
+			ns = -ns
+		}
+		return time.Unix(sec, ns).UTC(), nil
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return fromEpoch(f), nil
+}
+
+func isDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // Tag is a resource tag.

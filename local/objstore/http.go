@@ -320,8 +320,8 @@ func drainXML(r *http.Request, v any) error {
 		return nil
 	}
 	if v == nil {
-		var any struct{}
-		v = &any
+		var anything struct{}
+		v = &anything
 	}
 	if err := xml.Unmarshal(body, v); err != nil {
 		return s3err(http.StatusBadRequest, CodeMalformedXML, "The XML you provided was not well-formed or did not validate against our published schema: %v", err)

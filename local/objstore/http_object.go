@@ -227,8 +227,9 @@ func setObjectHeaders(h http.Header, info *ObjectInfo) {
 			h.Set(k, v)
 		}
 	}
+	// Lower-case names, as S3 sends them: clients keep the case they see.
 	for k, v := range info.Metadata {
-		h.Set("x-amz-meta-"+k, v)
+		h["x-amz-meta-"+k] = []string{v}
 	}
 }
 

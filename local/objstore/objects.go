@@ -144,8 +144,10 @@ type ingested struct {
 // is the expected length or -1.
 func (s *Service) ingest(r io.Reader, sizeHint int64, alg string) (*ingested, error) {
 	h := newBodyHasher(alg)
+	// Trust a declared size for the first allocation only up to a point: a
+	// large Content-Length must not reserve memory before bytes arrive.
 	c := sizeHint
-	if c < 0 || c > s.inlineLimit {
+	if c < 0 || c > s.inlineLimit || c > 8<<20 {
 		c = min(s.inlineLimit, 32<<10)
 	}
 	buf := make([]byte, 0, c+1)

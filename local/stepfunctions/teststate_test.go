@@ -1,0 +1,100 @@
+package stepfunctions
+
+import (
+	"context"
+	"reflect"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
+)
+
+func TestTestState(t *testing.T) {
+	ctx := context.Background()
+	fl := &fakeLambda{fn: lambdaBehaviour}
+	_, c := newTestService(t, Options{Lambda: fl})
+	run := func(def, input string, mod func(*sfn.TestStateInput)) *sfn.TestStateOutput {
+		t.Helper()
+		in := &sfn.TestStateInput{Definition: aws.String(def), RoleArn: aws.String(testRole), Input: aws.String(input)}
+		if mod != nil {
+			mod(in)
+		}
+		out, err := c.TestState(ctx, in)
+		if err != nil {
+			t.Fatalf("TestState: %v", err)
+		}
+		return out
+	}
+
+	// A Pass state with Next reports the next state and the output.
+	out := run(`{"Type":"Pass","Parameters":{"greeting.$":"States.Format('hi {}', $.name)"},"Next":"Later"}`, `{"name":"Ann"}`, nil)
+	if out.Status != types.TestExecutionStatusSucceeded || *out.NextState != "Later" || *out.Output != `{"greeting":"hi Ann"}` {
+		t.Fatalf("pass = %+v", out)
+	}
+
+	// A real Lambda call, inspected at DEBUG.
+	task := `{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Parameters":{"FunctionName":"echo","Payload.$":"$"},"ResultSelector":{"p.$":"$.Payload"},"End":true}`
+	out = run(task, `{"v":1}`, func(in *sfn.TestStateInput) { in.InspectionLevel = types.InspectionLevelDebug })
+	if out.Status != types.TestExecutionStatusSucceeded || *out.Output != `{"p":{"v":1}}` || out.NextState != nil {
+		t.Fatalf("task = %+v", out)
+	}
+	if out.InspectionData == nil || *out.InspectionData.Input != `{"v":1}` || !reflect.DeepEqual(asJSON(t, *out.InspectionData.AfterParameters), asJSON(t, `{"FunctionName":"echo","Payload":{"v":1}}`)) {
+		t.Fatalf("inspection = %+v", out.InspectionData)
+	}
+
+	// A mocked result replaces the call.
+	calls := len(fl.Calls())
+	out = run(task, `{}`, func(in *sfn.TestStateInput) { in.Mock = &types.MockInput{Result: aws.String(`{"Payload":"mocked"}`)} })
+	if *out.Output != `{"p":"mocked"}` || len(fl.Calls()) != calls {
+		t.Fatalf("mocked = %+v (calls %d -> %d)", out, calls, len(fl.Calls()))
+	}
+
+	// A mocked error: retriable, caught, or failed.
+	withHandlers := `{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Parameters":{"FunctionName":"x"},
+		"Retry":[{"ErrorEquals":["Lambda.TooManyRequestsException"]}],
+		"Catch":[{"ErrorEquals":["DragonValidationException"],"ResultPath":"$.error","Next":"Rejected"}],"End":true}`
+	mockErr := func(name string) func(*sfn.TestStateInput) {
+		return func(in *sfn.TestStateInput) {
+			in.Mock = &types.MockInput{ErrorOutput: &types.MockErrorOutput{Error: aws.String(name), Cause: aws.String("because")}}
+		}
+	}
+	out = run(withHandlers, `{}`, mockErr("Lambda.TooManyRequestsException"))
+	if out.Status != types.TestExecutionStatusRetriable || *out.Error != "Lambda.TooManyRequestsException" {
+		t.Fatalf("retriable = %+v", out)
+	}
+	out = run(withHandlers, `{"id":1}`, mockErr("DragonValidationException"))
+	if out.Status != types.TestExecutionStatusCaughtError || *out.NextState != "Rejected" || *out.Error != "DragonValidationException" ||
+		!reflect.DeepEqual(asJSON(t, *out.Output), asJSON(t, `{"id":1,"error":{"Error":"DragonValidationException","Cause":"because"}}`)) {
+		t.Fatalf("caught = %+v", out)
+	}
+	out = run(withHandlers, `{}`, mockErr("Other"))
+	if out.Status != types.TestExecutionStatusFailed || *out.Error != "Other" || *out.Cause != "because" {
+		t.Fatalf("failed = %+v", out)
+	}
+
+	// A Choice state picks its branch; a Fail state fails.
+	out = run(`{"Type":"Choice","Choices":[{"Variable":"$.n","NumericGreaterThan":5,"Next":"Big"}],"Default":"Small"}`, `{"n":9}`, nil)
+	if *out.NextState != "Big" || *out.Output != `{"n":9}` {
+		t.Fatalf("choice = %+v", out)
+	}
+	out = run(`{"Type":"Fail","Error":"E","Cause":"C"}`, `{}`, nil)
+	if out.Status != types.TestExecutionStatusFailed || *out.Error != "E" {
+		t.Fatalf("fail = %+v", out)
+	}
+
+	// Variables are visible to the state.
+	out = run(`{"Type":"Pass","QueryLanguage":"JSONata","Output":"{% $limit * 2 %}","End":true}`, `{}`, func(in *sfn.TestStateInput) { in.Variables = aws.String(`{"limit":21}`) })
+	if out.Status != types.TestExecutionStatusSucceeded || *out.Output != `42` {
+		t.Fatalf("variables = %+v", out)
+	}
+
+	// A state of a whole machine, by name.
+	out = run(`{"StartAt":"A","States":{"A":{"Type":"Pass","Next":"B"},"B":{"Type":"Pass","Result":"b","End":true}}}`, `{}`, func(in *sfn.TestStateInput) { in.StateName = aws.String("B") })
+	if *out.Output != `"b"` {
+		t.Fatalf("state by name = %+v", out)
+	}
+
+	_, err := c.TestState(ctx, &sfn.TestStateInput{Definition: aws.String(`{"Type":"Pass","Next":1}`), RoleArn: aws.String(testRole)})
+	wantAPIError[*types.InvalidDefinition](t, err)
+}

@@ -213,16 +213,21 @@ func (r *rule) describe() Rule {
 		State: r.State, Description: r.Description, RoleArn: r.RoleArn, EventBusName: r.EventBusName}
 }
 
+// DescribeRuleOutput is the output of DescribeRule.
+type DescribeRuleOutput struct {
+	Rule
+	CreatedBy string `json:",omitempty"`
+}
+
 // DescribeRule describes a rule.
-func (s *Service) DescribeRule(_ context.Context, in *RuleRef) (*Rule, error) {
+func (s *Service) DescribeRule(_ context.Context, in *RuleRef) (*DescribeRuleOutput, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	_, r, err := s.lookupRule(in.EventBusName, in.Name)
 	if err != nil {
 		return nil, err
 	}
-	d := r.describe()
-	return &d, nil
+	return &DescribeRuleOutput{Rule: r.describe(), CreatedBy: s.account}, nil
 }
 
 // ListRules lists a bus's rules by name.

@@ -119,7 +119,7 @@ func TestRulesAndTargets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if aws.ToString(d.EventPattern) != pattern || d.State != types.RuleStateEnabled || aws.ToString(d.EventBusName) != "dragons" || aws.ToString(d.Description) != "audit added dragons" {
+	if aws.ToString(d.EventPattern) != pattern || d.State != types.RuleStateEnabled || aws.ToString(d.EventBusName) != "dragons" || aws.ToString(d.Description) != "audit added dragons" || aws.ToString(d.CreatedBy) != "000000000000" {
 		t.Fatalf("describe = %+v", d)
 	}
 	ds, err := c.DescribeRule(ctx, &eventbridge.DescribeRuleInput{Name: aws.String("nightly")})

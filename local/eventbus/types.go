@@ -240,7 +240,6 @@ type Rule struct {
 	RoleArn            string `json:",omitempty"`
 	ManagedBy          string `json:",omitempty"`
 	EventBusName       string
-	CreatedBy          string `json:",omitempty"`
 }
 
 // ListRulesInput is the input of ListRules.

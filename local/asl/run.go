@@ -134,7 +134,9 @@ func (s *scope) all(dst map[string]any) {
 // Run executes the state machine with the given input (a value in
 // encoding/json's shape, not modified) and returns its output. A failed
 // execution returns an *ExecError. If ctx is cancelled the execution is
-// aborted and ctx's error is returned; an execution that exceeds the
+// aborted and ctx's error is returned (cancel with
+// context.WithCancelCause and an *ExecError to record StopExecution's error
+// and cause in the ExecutionAborted event); an execution that exceeds the
 // machine's TimeoutSeconds fails with States.Timeout. With
 // RunOptions.SuspendWaits, Run may instead return a *Suspended.
 func (sm *StateMachine) Run(ctx context.Context, input any, opts RunOptions) (any, error) {
@@ -269,7 +271,12 @@ func (ex *execution) drive(ctx context.Context, fr *frame, st *state, input any)
 		return nil, ee
 	}
 	if ex.hist != nil {
-		ex.hist.emit(&fr.prev, Event{Type: "ExecutionAborted", ExecutionAborted: &ErrorDetails{}})
+		d := &ErrorDetails{}
+		// StopExecution's error and cause travel as the context's cause.
+		if errors.As(context.Cause(ctx), &ee) {
+			d.Error, d.Cause = ee.ErrorName, ee.Cause
+		}
+		ex.hist.emit(&fr.prev, Event{Type: "ExecutionAborted", ExecutionAborted: d})
 	}
 	return nil, err
 }

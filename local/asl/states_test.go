@@ -220,21 +220,22 @@ func TestContextCancel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	var types []string
+	ctx, cancel := context.WithCancelCause(context.Background())
+	var events []Event
 	done := make(chan error, 1)
 	go func() {
-		_, err := sm.Run(ctx, map[string]any{}, RunOptions{History: func(e Event) { types = append(types, e.Type) }})
+		_, err := sm.Run(ctx, map[string]any{}, RunOptions{History: func(e Event) { events = append(events, e) }})
 		done <- err
 	}()
 	time.Sleep(10 * time.Millisecond)
-	cancel()
+	cancel(NewError("Stopped", "by the user"))
 	err = <-done
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
-	if types[len(types)-1] != "ExecutionAborted" {
-		t.Errorf("last event = %s", types[len(types)-1])
+	last := events[len(events)-1]
+	if last.Type != "ExecutionAborted" || last.ExecutionAborted.Error != "Stopped" || last.ExecutionAborted.Cause != "by the user" {
+		t.Errorf("last event = %+v %+v", last, last.ExecutionAborted)
 	}
 }
 

@@ -542,3 +542,36 @@ func TestFanOutLosesNothing(t *testing.T) {
 	check("fan-even", func(n int) bool { return n%2 == 0 })
 	check("fan-big", func(n int) bool { return n >= 100 })
 }
+
+// TestPutEventsReturnsBeforeDelivery blocks a target and checks PutEvents still
+// returns, and that the event is delivered once the target unblocks.
+func TestPutEventsReturnsBeforeDelivery(t *testing.T) {
+	h := newHarness(t, Options{})
+	release := make(chan struct{})
+	delivered := make(chan string, 1)
+	h.svc.SetInvoker("lambda", InvokerFunc(func(ctx context.Context, _ string, payload []byte) error {
+		select {
+		case <-release:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		delivered <- string(payload)
+		return nil
+	}))
+	setupRule(t, h.client, "r", `{"source":["s"]}`, types.Target{Id: aws.String("fn"), Arn: aws.String("arn:aws:lambda:us-east-1:000000000000:function:slow")})
+	id := putOne(t, h.client, entry("s", "d", `{}`))
+	select {
+	case <-delivered:
+		t.Fatal("delivered before the target was released")
+	default:
+	}
+	close(release)
+	select {
+	case body := <-delivered:
+		if decodeJSON(t, body)["id"] != id {
+			t.Fatalf("delivered %s", body)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("not delivered after release")
+	}
+}

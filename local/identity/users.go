@@ -7,7 +7,6 @@ import (
 	"math/big"
 	"regexp"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -634,11 +633,4 @@ func (s *Service) LastMessage(_ context.Context, poolID, username string) (Messa
 		return Message{}, awsproto.Errorf(404, "ResourceNotFoundException", "No message was sent to %s.", username)
 	}
 	return *u.LastMessage, nil
-}
-
-// sortedUsers is used by tests and tools that list users deterministically.
-func (p *pool) sortedUsers() []*user {
-	out := slices.Collect(maps.Values(p.Users))
-	sort.Slice(out, func(i, j int) bool { return out[i].Username < out[j].Username })
-	return out
 }

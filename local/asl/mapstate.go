@@ -10,14 +10,20 @@ import (
 // child returns a frame for a branch or iteration. Distributed Map
 // iterations do not see the outer variables.
 func (fr *frame) child(isolated bool) *frame {
-	c := &frame{ex: fr.ex, prev: fr.prev, item: fr.item}
-	if isolated {
-		c.vars = &scope{}
-	} else {
-		c.vars = &scope{parent: fr.vars}
-	}
-	c.ec.fr = c
+	c := &frame{}
+	fr.initChild(c, isolated)
 	return c
+}
+
+// initChild (re)initialises c as a child of fr, so a worker can reuse one
+// frame for many iterations.
+func (fr *frame) initChild(c *frame, isolated bool) {
+	*c = frame{ex: fr.ex, prev: fr.prev, item: fr.item, hasItem: fr.hasItem}
+	if !isolated {
+		c.own.parent = fr.vars
+	}
+	c.vars = &c.own
+	c.ec.fr = c
 }
 
 func (fr *frame) attemptParallel(ctx context.Context, e *evalCtx, raw any) (any, map[string]any, error) {
@@ -223,7 +229,7 @@ func (fr *frame) attemptMap(ctx context.Context, e *evalCtx, raw any) (any, map[
 	runItem := func(ictx context.Context, i int, c *frame) error {
 		item := items[i]
 		input := item
-		c.item = &mapItem{index: i, value: item}
+		c.item, c.hasItem = mapItem{index: i, value: item}, true
 		ie := &c.ec
 		ie.reset(st, raw)
 		var err error
@@ -287,8 +293,9 @@ func (fr *frame) attemptMap(ctx context.Context, e *evalCtx, raw any) (any, map[
 
 	isolated := st.distributed
 	if !st.processor.blocking || maxConc == 1 || len(items) <= 1 {
+		c := &frame{}
 		for i := range items {
-			c := fr.child(isolated)
+			fr.initChild(c, isolated)
 			err := runItem(ctx, i, c)
 			fr.syncPrev(c)
 			if err != nil && record(i, err) {
@@ -308,6 +315,7 @@ func (fr *frame) attemptMap(ctx context.Context, e *evalCtx, raw any) (any, map[
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
+				c := &frame{}
 				for {
 					mu.Lock()
 					if stopped || next >= len(items) {
@@ -317,7 +325,7 @@ func (fr *frame) attemptMap(ctx context.Context, e *evalCtx, raw any) (any, map[
 					i := next
 					next++
 					mu.Unlock()
-					c := fr.child(isolated)
+					fr.initChild(c, isolated)
 					if err := runItem(mctx, i, c); err != nil {
 						mu.Lock()
 						if !stopped && record(i, err) {

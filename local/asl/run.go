@@ -77,8 +77,12 @@ type frame struct {
 	// resume is set while Resume re-enters a suspended Wait state.
 	top    bool
 	resume *Suspended
-	// item is the Map item this frame processes ($$.Map.Item), if any.
-	item *mapItem
+	// item is the Map item this frame processes ($$.Map.Item), if hasItem.
+	item    mapItem
+	hasItem bool
+	// own is the frame's scope when it is a branch or iteration (vars
+	// points to it), so a child frame needs no separate allocation.
+	own scope
 }
 
 type mapItem struct {
@@ -331,8 +335,8 @@ type evalCtx struct {
 
 func (e *evalCtx) reset(st *state, input any) {
 	*e = evalCtx{fr: e.fr, st: st, statesInput: input}
-	if it := e.fr.item; it != nil {
-		e.inMapItem, e.mapIndex, e.mapValue = true, it.index, it.value
+	if e.fr.hasItem {
+		e.inMapItem, e.mapIndex, e.mapValue = true, e.fr.item.index, e.fr.item.value
 	}
 	if e.fr.ex.hist != nil || st.usesContext || st.lang == JSONata || st.kind == kindWait {
 		e.entered = e.fr.ex.clock.Now()

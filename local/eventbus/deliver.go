@@ -1,6 +1,7 @@
 package eventbus
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -67,7 +68,7 @@ func (s *Service) deliver(t *task) {
 	}
 	payload, err := buildInput(t)
 	if err == nil {
-		err = s.send(t.target.Arn, payload)
+		err = s.send(t.target.Arn, payload, t.ev.trace)
 	}
 	if err == nil {
 		s.taskDone(t)
@@ -95,7 +96,7 @@ func (s *Service) deliver(t *task) {
 }
 
 // send delivers a payload to a target.
-func (s *Service) send(arn string, payload []byte) error {
+func (s *Service) send(arn string, payload []byte, trace string) error {
 	service := arnService(arn)
 	s.mu.RLock()
 	queues, inv := s.queues, s.invokers[service]
@@ -109,7 +110,11 @@ func (s *Service) send(arn string, payload []byte) error {
 	if inv == nil {
 		return fmt.Errorf("no local invoker for %q targets: %w", service, errUnreachable)
 	}
-	return inv.Invoke(s.ctx, arn, payload)
+	ctx := s.ctx
+	if trace != "" {
+		ctx = context.WithValue(ctx, traceKey{}, trace)
+	}
+	return inv.Invoke(ctx, arn, payload)
 }
 
 // classify maps a delivery error to the dead-letter ERROR_CODE and whether it is

@@ -575,3 +575,26 @@ func TestPutEventsReturnsBeforeDelivery(t *testing.T) {
 		t.Fatal("not delivered after release")
 	}
 }
+
+// TestTraceHeaderReachesInvokers checks that the X-Ray trace header of a
+// PutEvents entry is handed to the target's invoker.
+func TestTraceHeaderReachesInvokers(t *testing.T) {
+	h := newHarness(t, Options{})
+	traces := make(chan string, 1)
+	h.svc.SetInvoker("lambda", InvokerFunc(func(ctx context.Context, _ string, _ []byte) error {
+		traces <- TraceHeader(ctx)
+		return nil
+	}))
+	setupRule(t, h.client, "r", `{"source":["s"]}`, types.Target{Id: aws.String("fn"), Arn: aws.String("arn:aws:lambda:us-east-1:000000000000:function:f")})
+	e := entry("s", "d", `{}`)
+	e.TraceHeader = aws.String("Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1")
+	putOne(t, h.client, e)
+	select {
+	case got := <-traces:
+		if got != aws.ToString(e.TraceHeader) {
+			t.Fatalf("trace header = %q", got)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("not delivered")
+	}
+}

@@ -28,6 +28,8 @@ type event struct {
 	// filter restricts a replay to some rules (by ARN); nil means every rule.
 	filter    map[string]bool
 	journaled bool
+	// trace is the X-Ray trace header PutEvents received, passed to targets.
+	trace     string
 	remaining atomic.Int32
 }
 
@@ -157,7 +159,12 @@ func (s *Service) newEvent(e *PutEventsRequestEntry, now time.Time) (*event, err
 	if err != nil {
 		return nil, fmt.Errorf("encode event: %w", err)
 	}
-	return newEventFromRaw(env.ID, busName(e.EventBusName), raw, now)
+	ev, err := newEventFromRaw(env.ID, busName(e.EventBusName), raw, now)
+	if err != nil {
+		return nil, err
+	}
+	ev.trace = e.TraceHeader
+	return ev, nil
 }
 
 // marshalNoEscape encodes v as compact JSON without HTML escaping.
@@ -198,7 +205,7 @@ func (s *Service) accept(events []*event, now time.Time) error {
 	if s.pending != nil && len(live) > 0 {
 		recs := make([]pendingRecord, len(live))
 		for i, ev := range live {
-			recs[i] = pendingRecord{Op: "put", ID: ev.id, Bus: ev.bus, At: ev.ingested.UnixNano(), Event: ev.raw}
+			recs[i] = pendingRecord{Op: "put", ID: ev.id, Bus: ev.bus, At: ev.ingested.UnixNano(), Event: ev.raw, Trace: ev.trace}
 			ev.journaled = true
 		}
 		if err := s.pending.add(recs); err != nil {

@@ -38,6 +38,16 @@ type Invoker interface {
 	Invoke(ctx context.Context, targetARN string, payload []byte) error
 }
 
+// traceKey carries an event's X-Ray trace header to invokers.
+type traceKey struct{}
+
+// TraceHeader returns the X-Ray trace header of the event an Invoker is
+// delivering (the TraceHeader its PutEvents entry carried), or "".
+func TraceHeader(ctx context.Context) string {
+	s, _ := ctx.Value(traceKey{}).(string)
+	return s
+}
+
 // InvokerFunc adapts a function to an Invoker.
 type InvokerFunc func(ctx context.Context, targetARN string, payload []byte) error
 
@@ -521,6 +531,7 @@ func (s *Service) load() ([]*event, error) {
 			continue
 		}
 		ev.journaled = true
+		ev.trace = rec.Trace
 		resume = append(resume, ev)
 	}
 	return resume, nil

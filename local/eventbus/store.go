@@ -150,6 +150,7 @@ type pendingRecord struct {
 	Bus   string          `json:"bus,omitempty"`
 	At    int64           `json:"at,omitempty"`
 	Event json.RawMessage `json:"event,omitempty"`
+	Trace string          `json:"trace,omitempty"`
 }
 
 // pendingLog journals accepted events until they are delivered, so a restart

@@ -48,8 +48,10 @@ func (SystemClock) Timer(t time.Time) (<-chan struct{}, func()) {
 
 // FakeClock is a virtual clock for tests: SleepUntil moves the clock forward
 // to its deadline at once, so Wait states and retry back-off take no real
-// time, and timers fire when virtual time passes them. It is safe for
-// concurrent use.
+// time, and timers (task timeouts, execution timeouts) fire when virtual time
+// passes them. It is safe for concurrent use, but there is one virtual
+// timeline: waits in concurrently running branches or Map iterations each
+// move it forward, so total virtual time can exceed the longest branch.
 type FakeClock struct {
 	mu     sync.Mutex
 	now    time.Time

@@ -17,8 +17,9 @@ type RunOptions struct {
 	Tasks TaskInvoker
 	// Clock is the execution's time source (default: the system clock).
 	Clock Clock
-	// History receives every history event in order. Leave it nil when
-	// events are not needed: the engine then skips building them.
+	// History receives every history event in order, synchronously (the
+	// engine waits for it, so it should be quick). Leave it nil when events
+	// are not needed: the engine then skips building them.
 	History func(Event)
 	// Execution and StateMachine fill the context object ($$.Execution,
 	// $$.StateMachine).

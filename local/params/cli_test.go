@@ -109,13 +109,6 @@ func TestAWSCLI(t *testing.T) {
 			if len(values) != 2 || values["/dragons/bucket"] != "cli-bucket" || values["/dragons/deep/key"] != "hidden" {
 				t.Fatalf("get-parameters-by-path = %v", byPath)
 			}
-			// An error comes back with its AWS name.
-			cmd := exec.Command(bin, "ssm", "get-parameter", ep, "--name", "/missing")
-			cmd.Env = cliEnv()
-			msg, err := cmd.CombinedOutput()
-			if err == nil || !strings.Contains(string(msg), "ParameterNotFound") {
-				t.Fatalf("missing parameter: %v\n%s", err, msg)
-			}
 		})
 	}
 }

@@ -2,7 +2,6 @@ package jsonata
 
 import (
 	"regexp"
-	"unicode/utf8"
 )
 
 // callable is a JSONata function value.
@@ -237,7 +236,8 @@ func (ev *evaluator) applyInner(fn any, args []any, input any, e *env, at *node,
 		if !ok {
 			return nil, &Error{Code: "T0410", Position: -1, Token: name, Value: s, Message: "argument 1 of a regular expression must be a string"}
 		}
-		return regexMatchAt(f.re, str, 0), nil
+		m := newMatcher(f.re, str)
+		return matchObject(m, m.first()), nil
 	case *transformFn:
 		var obj any = Undefined
 		if len(args) > 0 {
@@ -246,54 +246,6 @@ func (ev *evaluator) applyInner(fn any, args []any, input any, e *env, at *node,
 		return ev.applyTransform(f, obj)
 	}
 	return nil, &Error{Code: "T1006", Position: -1, Token: name, Message: "attempted to invoke a non-function"}
-}
-
-// regexMatchAt runs re on s starting at rune offset from and returns
-// JSONata's match object (match, start, end, groups, next) or Undefined.
-func regexMatchAt(re *regexp.Regexp, s string, from int) any {
-	byteFrom := runeToByte(s, from)
-	if byteFrom > len(s) {
-		return Undefined
-	}
-	loc := re.FindStringSubmatchIndex(s[byteFrom:])
-	if loc == nil {
-		return Undefined
-	}
-	for i := range loc {
-		if loc[i] >= 0 {
-			loc[i] += byteFrom
-		}
-	}
-	start := utf8.RuneCountInString(s[:loc[0]])
-	end := start + utf8.RuneCountInString(s[loc[0]:loc[1]])
-	m := newObj(5)
-	m.set("match", s[loc[0]:loc[1]])
-	m.set("start", float64(start))
-	m.set("end", float64(end))
-	groups := &jarr{}
-	for g := 1; g*2 < len(loc); g++ {
-		if loc[2*g] < 0 {
-			groups.push("")
-		} else {
-			groups.push(s[loc[2*g]:loc[2*g+1]])
-		}
-	}
-	m.set("groups", groups)
-	next := end
-	if end == start {
-		next = end + 1
-	}
-	m.set("next", &nativeFn{name: "next", impl: func(ev *evaluator, c *call, args []any) (any, error) {
-		if next > utf8.RuneCountInString(s) {
-			return Undefined, nil
-		}
-		r := regexMatchAt(re, s, next)
-		if o, ok := r.(*jobj); ok && o.m["match"] == "" {
-			return nil, &Error{Code: "D1004", Position: -1, Message: "regular expression matches zero length string"}
-		}
-		return r, nil
-	}})
-	return m
 }
 
 func runeToByte(s string, r int) int {

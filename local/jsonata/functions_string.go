@@ -4,10 +4,10 @@ import (
 	"encoding/base64"
 	"math"
 	"net/url"
-	"unicode/utf16"
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode/utf16"
 	"unicode/utf8"
 )
 
@@ -125,7 +125,7 @@ func defineStringFunctions() {
 		case string:
 			return strings.Contains(s, p), nil
 		case *regexFn:
-			return p.re.MatchString(s), nil
+			return newMatcher(p.re, s).first() != nil, nil
 		}
 		if a[1] == Undefined {
 			return Undefined, nil
@@ -160,7 +160,14 @@ func defineStringFunctions() {
 				parts = strings.Split(s, p)
 			}
 		case *regexFn:
-			parts = p.re.Split(s, -1)
+			out := &jarr{}
+			for _, part := range splitJS(p.re, s) {
+				if limit >= 0 && len(out.items) >= limit {
+					break
+				}
+				out.push(part)
+			}
+			return out, nil
 		default:
 			return nil, fnErr("T0410", a[1], "argument 2 of function \"split\" does not match function signature")
 		}
@@ -206,16 +213,16 @@ func defineStringFunctions() {
 			return nil, fnErr("T0410", a[1], "argument 2 of function \"match\" must be a regular expression")
 		}
 		out := newSeq()
-		for _, m := range findAll(re.re, s, limit) {
+		err := newMatcher(re.re, s).each(limit, func(m *reMatch) error {
 			o := newObj(3)
 			o.set("match", m.match)
 			o.set("index", float64(m.start))
-			groups := &jarr{}
-			for _, g := range m.groups {
-				groups.push(g)
-			}
-			o.set("groups", groups)
+			o.set("groups", groupsArray(m.groups))
 			out.push(o)
+			return nil
+		})
+		if err != nil {
+			return nil, err
 		}
 		return out, nil
 	})
@@ -243,13 +250,9 @@ func defineStringFunctions() {
 			}
 			return strings.Replace(s, p, repl, limit), nil
 		case *regexFn:
-			matches := findAll(p.re, s, limit)
 			var b strings.Builder
 			pos := 0
-			for _, m := range matches {
-				if m.match == "" {
-					return nil, fnErr("D1004", nil, "regular expression matches zero length string")
-				}
+			err := newMatcher(p.re, s).each(limit, func(m *reMatch) error {
 				b.WriteString(s[pos:m.byteStart])
 				switch r := a[2].(type) {
 				case string:
@@ -258,22 +261,22 @@ func defineStringFunctions() {
 					mo := newObj(3)
 					mo.set("match", m.match)
 					mo.set("index", float64(m.start))
-					groups := &jarr{}
-					for _, g := range m.groups {
-						groups.push(g)
-					}
-					mo.set("groups", groups)
+					mo.set("groups", groupsArray(m.groups))
 					res, err := ev.apply(a[2], []any{mo}, c.input, c.env, c.at, "")
 					if err != nil {
-						return nil, err
+						return err
 					}
 					rs, ok := res.(string)
 					if !ok {
-						return nil, fnErr("D3012", res, "attempted to replace a matched string with a non-string value")
+						return fnErr("D3012", res, "attempted to replace a matched string with a non-string value")
 					}
 					b.WriteString(rs)
 				}
 				pos = m.byteEnd
+				return nil
+			})
+			if err != nil {
+				return nil, err
 			}
 			b.WriteString(s[pos:])
 			return b.String(), nil
@@ -363,33 +366,9 @@ func trimJSONata(s string) string {
 	return strings.TrimSuffix(s, " ")
 }
 
-type reMatch struct {
-	match              string
-	start              int // rune offset
-	byteStart, byteEnd int
-	groups             []string
-}
-
-func findAll(re *regexp.Regexp, s string, limit int) []reMatch {
-	locs := re.FindAllStringSubmatchIndex(s, limit)
-	out := make([]reMatch, 0, len(locs))
-	for _, loc := range locs {
-		m := reMatch{match: s[loc[0]:loc[1]], start: utf8.RuneCountInString(s[:loc[0]]), byteStart: loc[0], byteEnd: loc[1]}
-		for g := 1; 2*g < len(loc); g++ {
-			if loc[2*g] < 0 {
-				m.groups = append(m.groups, "")
-			} else {
-				m.groups = append(m.groups, s[loc[2*g]:loc[2*g+1]])
-			}
-		}
-		out = append(out, m)
-	}
-	return out
-}
-
 // expandReplacement substitutes $0, $1.. and $$ in a $replace replacement
 // string.
-func expandReplacement(repl string, m reMatch) string {
+func expandReplacement(repl string, m *reMatch) string {
 	var b strings.Builder
 	pos := 0
 	for pos < len(repl) {
@@ -426,7 +405,9 @@ func expandReplacement(repl string, m reMatch) string {
 				continue
 			}
 			if idx >= 1 && idx <= len(m.groups) {
-				b.WriteString(m.groups[idx-1])
+				if g, ok := m.groups[idx-1].(string); ok {
+					b.WriteString(g)
+				}
 			}
 			pos += len(strconv.Itoa(idx))
 		}

@@ -288,7 +288,7 @@ func (l *lexer) regex(t token) (token, error) {
 			}
 			l.i++
 			fs := l.i
-			for l.i < len(src) && (src[l.i] == 'i' || src[l.i] == 'm' || src[l.i] == 'g') {
+			for l.i < len(src) && (src[l.i] == 'i' || src[l.i] == 'm') {
 				l.i++
 			}
 			t.kind, t.text, t.flags = tkRegex, pattern, src[fs:l.i]

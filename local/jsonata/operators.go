@@ -100,6 +100,11 @@ func withPos(err error, n *node) error {
 }
 
 func arithmetic(n *node, lhs, rhs any) (any, error) {
+	for _, v := range []any{lhs, rhs} {
+		if f, ok := v.(float64); ok && math.IsInf(f, 0) {
+			return nil, errAt(n, "D1001", n.op, nil, "number out of range: %s", formatNumberJS(f))
+		}
+	}
 	if lhs != Undefined && !isNumber(lhs) {
 		return nil, errAt(n, "T2001", n.op, lhs, "the left side of the %q operator must evaluate to a number", n.op)
 	}
@@ -123,9 +128,8 @@ func arithmetic(n *node, lhs, rhs any) (any, error) {
 	case "%":
 		r = math.Mod(a, b)
 	}
-	if math.IsInf(r, 0) || math.IsNaN(r) {
-		return nil, errAt(n, "D1001", n.op, nil, "number out of range: result of %s %s %s", formatNumberJS(a), n.op, formatNumberJS(b))
-	}
+	// like JavaScript, a non-finite result is a value (rendered as null);
+	// using it as an operand fails
 	return r, nil
 }
 

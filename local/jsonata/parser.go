@@ -16,11 +16,15 @@ var bindingPower = map[string]int{
 }
 
 type parser struct {
-	src   string
-	toks  []token
-	i     int
-	depth int
+	src     string
+	toks    []token
+	i       int
+	depth   int
+	closers []string // closing tokens of the brackets being parsed
 }
+
+func (p *parser) open(closer string) { p.closers = append(p.closers, closer) }
+func (p *parser) close()             { p.closers = p.closers[:len(p.closers)-1] }
 
 // maxParseDepth bounds the nesting of the source so that hostile input
 // cannot exhaust the stack.
@@ -101,6 +105,10 @@ func (p *parser) nud(t token) (*node, error) {
 	n := &node{pos: t.pos}
 	switch t.kind {
 	case tkEnd:
+		if len(p.closers) > 0 {
+			c := p.closers[len(p.closers)-1]
+			return nil, &Error{Code: "S0203", Position: t.pos, Token: c, Message: fmt.Sprintf("expected %q before end of expression", c)}
+		}
 		return nil, &Error{Code: "S0207", Position: t.pos, Message: "unexpected end of expression"}
 	case tkNumber:
 		n.kind, n.num = kNumber, t.num
@@ -146,6 +154,8 @@ func (p *parser) nud(t token) (*node, error) {
 		n.kind = kParent
 		return n, nil
 	case "(":
+		p.open(")")
+		defer p.close()
 		n.kind = kBlock
 		for !p.isOp(")") {
 			e, err := p.expression(0)
@@ -160,6 +170,8 @@ func (p *parser) nud(t token) (*node, error) {
 		}
 		return n, p.expect(")")
 	case "[":
+		p.open("]")
+		defer p.close()
 		n.kind = kArray
 		if !p.isOp("]") {
 			for {
@@ -190,7 +202,11 @@ func (p *parser) nud(t token) (*node, error) {
 		}
 		n.kind, n.pairs = kObject, pairs
 		return n, nil
+	case "!", "~":
+		return nil, &Error{Code: "S0204", Position: t.pos, Token: t.text, Message: fmt.Sprintf("unknown operator: %q", t.text)}
 	case "|":
+		p.open("|")
+		defer p.close()
 		var err error
 		n.kind = kTransform
 		if n.pattern, err = p.expression(0); err != nil {
@@ -215,6 +231,8 @@ func (p *parser) nud(t token) (*node, error) {
 
 // pairs parses "key: value, ..." up to and including the closing brace.
 func (p *parser) pairs() ([]pair, error) {
+	p.open("}")
+	defer p.close()
 	var out []pair
 	if !p.isOp("}") {
 		for {
@@ -250,6 +268,8 @@ func (p *parser) led(t token, left *node) (*node, error) {
 	case "(":
 		return p.call(t, left)
 	case "[":
+		p.open("]")
+		defer p.close()
 		if p.isOp("]") {
 			p.advance()
 			step := left
@@ -273,6 +293,8 @@ func (p *parser) led(t token, left *node) (*node, error) {
 		if err := p.expect("("); err != nil {
 			return nil, err
 		}
+		p.open(")")
+		defer p.close()
 		for {
 			desc := false
 			if p.isOp("<") {
@@ -332,6 +354,9 @@ func (p *parser) led(t token, left *node) (*node, error) {
 		n.rhs, err = p.expression(bindingPower[t.text])
 		return n, err
 	}
+	if t.text == "!" || t.text == "~" {
+		return nil, &Error{Code: "S0204", Position: t.pos, Token: t.text, Message: fmt.Sprintf("unknown operator: %q", t.text)}
+	}
 	return nil, &Error{Code: "S0201", Position: t.pos, Token: t.text, Message: fmt.Sprintf("syntax error: unexpected %q", t.text)}
 }
 
@@ -339,6 +364,8 @@ func (p *parser) call(t token, left *node) (*node, error) {
 	if left.kind == kName && (left.str == "function" || left.str == "λ") {
 		return p.lambda(t, left)
 	}
+	p.open(")")
+	defer p.close()
 	n := &node{kind: kCall, pos: t.pos, lhs: left}
 	if !p.isOp(")") {
 		for {
@@ -387,7 +414,7 @@ func (p *parser) lambda(t token, left *node) (*node, error) {
 		for depth > 0 {
 			tk := p.advance()
 			if tk.kind == tkEnd || (tk.kind == tkOp && tk.text == "{") {
-				return nil, &Error{Code: "S0401", Position: open.pos, Message: "function signature is not terminated by '>'"}
+				return nil, &Error{Code: "S0202", Position: tk.pos, Token: tk.text, Message: "expected \">\" to close the function signature"}
 			}
 			if tk.kind == tkOp {
 				switch tk.text {
@@ -411,6 +438,8 @@ func (p *parser) lambda(t token, left *node) (*node, error) {
 	if err := p.expect("{"); err != nil {
 		return nil, err
 	}
+	p.open("}")
+	defer p.close()
 	body, err := p.expression(0)
 	if err != nil {
 		return nil, err

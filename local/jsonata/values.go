@@ -268,6 +268,11 @@ func export(v any) any {
 		return out
 	case callable:
 		return Undefined
+	case float64:
+		if math.IsInf(x, 0) || math.IsNaN(x) {
+			return nil // JSON has no Infinity or NaN
+		}
+		return x
 	case tuple:
 		return export(x["@"])
 	}

@@ -97,3 +97,28 @@ func BenchmarkMap1000(b *testing.B) {
 	// one Map transition plus one Pass transition per item
 	reportTransitions(b, 1001, cpu)
 }
+
+// BenchmarkPassChainHistory is BenchmarkPassChain with a history callback,
+// as a service recording GetExecutionHistory would run it.
+func BenchmarkPassChainHistory(b *testing.B) {
+	sm, err := Parse(passChain(10))
+	if err != nil {
+		b.Fatal(err)
+	}
+	input := map[string]any{"name": "dragon", "count": 3.0, "tags": []any{"red", "old"}}
+	ctx := context.Background()
+	events := 0
+	opts := RunOptions{History: func(Event) { events++ }}
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu := cpuTime()
+	for i := 0; i < b.N; i++ {
+		if _, err := sm.Run(ctx, input, opts); err != nil {
+			b.Fatal(err)
+		}
+	}
+	reportTransitions(b, 10, cpu)
+	if events != b.N*22 {
+		b.Fatalf("events = %d, want %d", events, b.N*22)
+	}
+}

@@ -451,11 +451,3 @@ func escapePointer(s string) string {
 	}
 	return strings.ReplaceAll(strings.ReplaceAll(s, "~", "~0"), "/", "~1")
 }
-
-func compactJSON(v any) string {
-	s, err := intrinsic.MarshalCompact(v)
-	if err != nil {
-		return fmt.Sprint(v)
-	}
-	return s
-}

@@ -116,12 +116,15 @@ func TestAWSCLI(t *testing.T) {
 			}
 
 			// aws s3 cp both ways, then the listing sees everything.
-			big := bytes.Repeat([]byte("scales "), 150000) // 1 MB
+			big := bytes.Repeat([]byte("scales "), 1300000) // 9.1 MB: above the CLI's multipart threshold
 			bigSrc := filepath.Join(dir, "big.bin")
 			if err := os.WriteFile(bigSrc, big, 0o644); err != nil {
 				t.Fatal(err)
 			}
 			run(t, bin, "s3", "cp", ep, "--only-show-errors", bigSrc, "s3://cli/dragons/big file.bin")
+			if info, err := s.HeadObject(ctx, "cli", "dragons/big file.bin", GetOptions{}); err != nil || !strings.Contains(info.ETag, "-") {
+				t.Fatalf("s3 cp of 9 MB did not make a multipart object: %+v %v", info, err)
+			}
 			bigDst := filepath.Join(dir, "big.out")
 			run(t, bin, "s3", "cp", ep, "--only-show-errors", "s3://cli/dragons/big file.bin", bigDst)
 			if got, _ := os.ReadFile(bigDst); !bytes.Equal(got, big) {

@@ -125,7 +125,7 @@ var subresources = []string{
 	"notification", "replication", "encryption", "object-lock", "retention", "legal-hold",
 	"ownershipControls", "publicAccessBlock", "accelerate", "requestPayment", "analytics",
 	"inventory", "metrics", "intelligent-tiering", "torrent", "restore", "select",
-	"attributes", "uploads", "uploadId", "session", "renameObject",
+	"attributes", "session", "renameObject",
 }
 
 func unsupported(q url.Values) string {
@@ -276,6 +276,8 @@ func (s *Service) serveBucket(w http.ResponseWriter, r *http.Request, bucket str
 			}
 			writeXML(w, locationXML{NS: s3NS, Region: loc})
 			return nil
+		case q.Has("uploads"):
+			return s.listUploads(w, r, bucket, q)
 		case q.Has("versions"):
 			return s.listVersions(w, r, bucket, q)
 		case q.Get("list-type") == "2":

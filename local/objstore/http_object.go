@@ -18,6 +18,9 @@ func (s *Service) serveObject(w http.ResponseWriter, r *http.Request, bucket, ke
 	if name := unsupported(q); name != "" {
 		return errUnsupported(r, name)
 	}
+	if uploadID := q.Get("uploadId"); uploadID != "" {
+		return s.serveUpload(w, r, bucket, key, uploadID, q)
+	}
 	switch r.Method {
 	case http.MethodGet, http.MethodHead:
 		return s.getObject(w, r, bucket, key, q)
@@ -25,12 +28,13 @@ func (s *Service) serveObject(w http.ResponseWriter, r *http.Request, bucket, ke
 		if r.Header.Get("x-amz-copy-source") != "" {
 			return s.copyObject(w, r, bucket, key)
 		}
-		if q.Has("partNumber") {
-			return errUnsupported(r, "partNumber")
-		}
 		return s.putObject(w, r, bucket, key)
 	case http.MethodDelete:
 		return s.deleteObject(w, r, bucket, key, q)
+	case http.MethodPost:
+		if q.Has("uploads") {
+			return s.createUpload(w, r, bucket, key)
+		}
 	}
 	return errMethod(r)
 }
@@ -136,39 +140,17 @@ func (s *Service) putObject(w http.ResponseWriter, r *http.Request, bucket, key 
 	if err := s.HeadBucket(r.Context(), bucket); err != nil {
 		return err
 	}
-	body, size := io.Reader(r.Body), r.ContentLength
-	var cr *chunkedReader
-	decoded := int64(-1)
-	if isAWSChunked(r) {
-		cr = newChunkedReader(r.Body)
-		body, size = cr, -1
-		if v := r.Header.Get("X-Amz-Decoded-Content-Length"); v != "" {
-			if decoded, err = strconv.ParseInt(v, 10, 64); err != nil || decoded < 0 {
-				return s3err(http.StatusBadRequest, CodeInvalidArgument, "x-amz-decoded-content-length must be a non-negative integer")
-			}
-			size = decoded
-		}
-	}
-	if size > MaxObjectSize {
-		return s3err(http.StatusBadRequest, CodeEntityTooLarge, "Your proposed upload exceeds the maximum allowed object size")
+	body, size, cr, decoded, err := requestBody(r)
+	if err != nil {
+		return err
 	}
 	ing, err := s.ingest(body, size, alg)
 	if err != nil {
 		return err
 	}
-	if decoded >= 0 && ing.size != decoded {
+	if expected, err = checkChunkedBody(ing, cr, decoded, trailer, expected); err != nil {
 		s.discard(ing)
-		return s3err(http.StatusBadRequest, CodeIncompleteBody, "The request body was %d bytes, x-amz-decoded-content-length says %d", ing.size, decoded)
-	}
-	if trailer != "" {
-		if cr == nil {
-			s.discard(ing)
-			return s3err(http.StatusBadRequest, CodeInvalidRequest, "x-amz-trailer requires an aws-chunked body")
-		}
-		if expected = cr.Trailers[trailer]; expected == "" {
-			s.discard(ing)
-			return s3err(http.StatusBadRequest, CodeInvalidRequest, "The body did not end with the %s trailer it announced", trailer)
-		}
+		return err
 	}
 	if err := verifyDigests(ing, contentMD5, expected); err != nil {
 		s.discard(ing)
@@ -187,6 +169,47 @@ func (s *Service) putObject(w http.ResponseWriter, r *http.Request, bucket, key 
 	h.Set("x-amz-checksum-type", "FULL_OBJECT")
 	writeEmpty(w, http.StatusOK)
 	return nil
+}
+
+// requestBody returns the body of an upload, unframing aws-chunked bodies.
+// size is the expected length (-1 when unknown) and decoded the declared
+// x-amz-decoded-content-length (-1 when absent).
+func requestBody(r *http.Request) (body io.Reader, size int64, cr *chunkedReader, decoded int64, err error) {
+	body, size, decoded = r.Body, r.ContentLength, -1
+	if isAWSChunked(r) {
+		cr = newChunkedReader(r.Body)
+		body, size = cr, -1
+		if v := r.Header.Get("X-Amz-Decoded-Content-Length"); v != "" {
+			if decoded, err = strconv.ParseInt(v, 10, 64); err != nil || decoded < 0 {
+				return nil, 0, nil, 0, s3err(http.StatusBadRequest, CodeInvalidArgument, "x-amz-decoded-content-length must be a non-negative integer")
+			}
+			size = decoded
+		}
+	}
+	if size > MaxObjectSize {
+		return nil, 0, nil, 0, s3err(http.StatusBadRequest, CodeEntityTooLarge, "Your proposed upload exceeds the maximum allowed object size")
+	}
+	return body, size, cr, decoded, nil
+}
+
+// checkChunkedBody checks an ingested aws-chunked body against its declared
+// length and returns the checksum to verify: the trailer's when one was
+// announced, else expected.
+func checkChunkedBody(ing *ingested, cr *chunkedReader, decoded int64, trailer, expected string) (string, error) {
+	if decoded >= 0 && ing.size != decoded {
+		return "", s3err(http.StatusBadRequest, CodeIncompleteBody, "The request body was %d bytes, x-amz-decoded-content-length says %d", ing.size, decoded)
+	}
+	if trailer == "" {
+		return expected, nil
+	}
+	if cr == nil {
+		return "", s3err(http.StatusBadRequest, CodeInvalidRequest, "x-amz-trailer requires an aws-chunked body")
+	}
+	v := cr.Trailers[trailer]
+	if v == "" {
+		return "", s3err(http.StatusBadRequest, CodeInvalidRequest, "The body did not end with the %s trailer it announced", trailer)
+	}
+	return v, nil
 }
 
 func parseHTTPTime(v string) time.Time {
@@ -384,7 +407,7 @@ type copyResultXML struct {
 	XMLName           xml.Name `xml:"CopyObjectResult"`
 	NS                string   `xml:"xmlns,attr"`
 	ETag              string   `xml:"ETag"`
-	LastModified      string   `xml:"LastModified"`
+	LastModified      string   `xml:"LastModified,omitempty"`
 	ChecksumType      string   `xml:"ChecksumType,omitempty"`
 	ChecksumCRC32     string   `xml:"ChecksumCRC32,omitempty"`
 	ChecksumCRC32C    string   `xml:"ChecksumCRC32C,omitempty"`
@@ -400,23 +423,28 @@ func h2copyResult(info *ObjectInfo) copyResultXML {
 	if info.Checksum != "" {
 		out.ChecksumType = "FULL_OBJECT"
 	}
-	switch info.ChecksumAlgorithm {
-	case AlgCRC32:
-		out.ChecksumCRC32 = info.Checksum
-	case AlgCRC32C:
-		out.ChecksumCRC32C = info.Checksum
-	case AlgCRC64NVME:
-		out.ChecksumCRC64NVME = info.Checksum
-	case AlgSHA1:
-		out.ChecksumSHA1 = info.Checksum
-	case AlgSHA256:
-		out.ChecksumSHA256 = info.Checksum
-	case AlgSHA512:
-		out.ChecksumSHA512 = info.Checksum
-	case AlgMD5:
-		out.ChecksumMD5 = info.Checksum
-	}
+	h2checksum(&out, info.ChecksumAlgorithm, info.Checksum)
 	return out
+}
+
+// h2checksum puts a checksum into the result field for its algorithm.
+func h2checksum(out *copyResultXML, alg, value string) {
+	switch alg {
+	case AlgCRC32:
+		out.ChecksumCRC32 = value
+	case AlgCRC32C:
+		out.ChecksumCRC32C = value
+	case AlgCRC64NVME:
+		out.ChecksumCRC64NVME = value
+	case AlgSHA1:
+		out.ChecksumSHA1 = value
+	case AlgSHA256:
+		out.ChecksumSHA256 = value
+	case AlgSHA512:
+		out.ChecksumSHA512 = value
+	case AlgMD5:
+		out.ChecksumMD5 = value
+	}
 }
 
 // MaxDeleteObjects is the most keys one DeleteObjects request may name.

@@ -63,8 +63,9 @@ type Service struct {
 
 	mu      sync.RWMutex
 	buckets map[string]*bucket
-	j       *journal // nil in memory
-	live    int64    // journal bytes of the records the state still needs
+	uploads map[string]*upload // multipart uploads in progress, by id
+	j       *journal           // nil in memory
+	live    int64              // journal bytes of the records the state still needs
 
 	compacting atomic.Bool
 	closed     atomic.Bool
@@ -117,6 +118,9 @@ const (
 	kindBucketDelete  = 'B'
 	kindVersionPut    = 'v'
 	kindVersionDelete = 'V'
+	kindUploadPut     = 'u'
+	kindPartPut       = 'p'
+	kindUploadDelete  = 'U'
 )
 
 type record struct {
@@ -126,6 +130,9 @@ type record struct {
 	Versioning string       `json:"vs,omitempty"`
 	Version    *versionMeta `json:"v,omitempty"`
 	VersionID  string       `json:"id,omitempty"`
+	Upload     *uploadMeta  `json:"u,omitempty"`
+	UploadID   string       `json:"uid,omitempty"`
+	Part       *partMeta    `json:"p,omitempty"`
 }
 
 // New opens the service, replaying the journal under opts.DataDir when set.
@@ -137,6 +144,7 @@ func New(opts Options) (*Service, error) {
 		inlineLimit:  opts.InlineLimit,
 		compactBytes: opts.CompactBytes,
 		buckets:      map[string]*bucket{},
+		uploads:      map[string]*upload{},
 	}
 	if s.region == "" {
 		s.region = DefaultRegion
@@ -218,6 +226,13 @@ func (s *Service) removeOrphanBlobs() error {
 			}
 		}
 	}
+	for _, up := range s.uploads {
+		for _, p := range up.parts {
+			if p.Blob != "" {
+				used[p.Blob] = true
+			}
+		}
+	}
 	entries, err := os.ReadDir(s.blobDir)
 	if err != nil {
 		return fmt.Errorf("list blobs: %w", err)
@@ -270,6 +285,11 @@ func (s *Service) apply(kind byte, rec *record, data []byte, seq uint64, size in
 		}
 		s.live -= b.recSize
 		delete(s.buckets, rec.Bucket)
+		for id, up := range s.uploads {
+			if up.bucket == rec.Bucket {
+				dropped = append(dropped, s.dropUpload(id)...)
+			}
+		}
 		return dropped, nil
 	case kindVersionPut:
 		b := s.buckets[rec.Bucket]
@@ -324,6 +344,8 @@ func (s *Service) apply(kind byte, rec *record, data []byte, seq uint64, size in
 			b.removeKey(rec.Key)
 		}
 		return dropped, nil
+	case kindUploadPut, kindPartPut, kindUploadDelete:
+		return s.applyUpload(kind, rec, data, seq, size)
 	}
 	return nil, fmt.Errorf("unknown record kind %q", kind)
 }
@@ -434,6 +456,23 @@ func (s *Service) compact() error {
 					}
 					v.recSize = n
 				}
+			}
+		}
+		for _, id := range sortedKeys(s.uploads) {
+			up := s.uploads[id]
+			meta := up.uploadMeta
+			n, err := put(kindUploadPut, &record{Bucket: up.bucket, Key: up.key, Upload: &meta}, nil)
+			if err != nil {
+				return err
+			}
+			up.recSize = n
+			for _, p := range up.parts {
+				pm := p.partMeta
+				n, err := put(kindPartPut, &record{UploadID: id, Part: &pm}, p.data)
+				if err != nil {
+					return err
+				}
+				p.recSize = n
 			}
 		}
 		s.live = live

@@ -1,0 +1,241 @@
+package queue
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+)
+
+// The benchmarks drive the service through the SDK with 8 concurrent callers
+// (SetParallelism(4) on 2 CPUs gives 8; more on more CPUs) and report p99
+// latency. QUEUE_BENCH_ENDPOINT points them at another SQS endpoint (for
+// example moto_server) to measure a baseline in the same way.
+
+// benchTarget returns an SDK client and a fresh queue URL for a benchmark.
+func benchTarget(b *testing.B, dataDir bool) (*sqs.Client, string) {
+	b.Helper()
+	var c *sqs.Client
+	if ep := os.Getenv("QUEUE_BENCH_ENDPOINT"); ep != "" {
+		c = newClient(ep)
+	} else {
+		opts := Options{}
+		if dataDir {
+			opts.DataDir = b.TempDir()
+		}
+		c = newEnv(b, opts).c
+	}
+	name := fmt.Sprintf("bench-%d", time.Now().UnixNano())
+	out, err := c.CreateQueue(testCtx(b), &sqs.CreateQueueInput{QueueName: &name})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return c, aws.ToString(out.QueueUrl)
+}
+
+// latencies collects per-operation durations from parallel workers.
+type latencies struct {
+	mu  sync.Mutex
+	all []time.Duration
+}
+
+func (l *latencies) add(d []time.Duration) {
+	l.mu.Lock()
+	l.all = append(l.all, d...)
+	l.mu.Unlock()
+}
+
+func (l *latencies) report(b *testing.B) {
+	if len(l.all) == 0 {
+		return
+	}
+	sort.Slice(l.all, func(i, k int) bool { return l.all[i] < l.all[k] })
+	p := func(q float64) float64 {
+		return float64(l.all[int(q*float64(len(l.all)-1))].Microseconds()) / 1000
+	}
+	b.ReportMetric(p(0.5), "p50-ms")
+	b.ReportMetric(p(0.99), "p99-ms")
+	b.ReportMetric(float64(len(l.all))/b.Elapsed().Seconds(), "ops/s")
+}
+
+func storageCases() []struct {
+	name string
+	disk bool
+} {
+	return []struct {
+		name string
+		disk bool
+	}{{"memory", false}, {"disk", true}}
+}
+
+func BenchmarkSDKSend(b *testing.B) {
+	for _, sc := range storageCases() {
+		b.Run(sc.name, func(b *testing.B) {
+			c, u := benchTarget(b, sc.disk)
+			ctx := testCtx(b)
+			body := aws.String("a benchmark message body of modest size, about one hundred bytes long ........")
+			var lat latencies
+			b.SetParallelism(4)
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				var mine []time.Duration
+				for pb.Next() {
+					t0 := time.Now()
+					if _, err := c.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: &u, MessageBody: body}); err != nil {
+						b.Error(err)
+						return
+					}
+					mine = append(mine, time.Since(t0))
+				}
+				lat.add(mine)
+			})
+			b.StopTimer()
+			lat.report(b)
+		})
+	}
+}
+
+// BenchmarkSDKReceiveDelete receives one message and deletes it per operation,
+// from a queue filled beforehand.
+func BenchmarkSDKReceiveDelete(b *testing.B) {
+	for _, sc := range storageCases() {
+		b.Run(sc.name, func(b *testing.B) {
+			c, u := benchTarget(b, sc.disk)
+			ctx := testCtx(b)
+			for i := 0; i < b.N+100; i += 10 {
+				var entries []types.SendMessageBatchRequestEntry
+				for k := 0; k < 10; k++ {
+					entries = append(entries, types.SendMessageBatchRequestEntry{Id: aws.String(fmt.Sprint("e", k)), MessageBody: aws.String("payload")})
+				}
+				if _, err := c.SendMessageBatch(ctx, &sqs.SendMessageBatchInput{QueueUrl: &u, Entries: entries}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			var lat latencies
+			var empty atomic.Int64
+			b.SetParallelism(4)
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				var mine []time.Duration
+				for pb.Next() {
+					t0 := time.Now()
+					out, err := c.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: &u})
+					if err != nil {
+						b.Error(err)
+						return
+					}
+					if len(out.Messages) == 0 {
+						empty.Add(1)
+						continue
+					}
+					if _, err := c.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: &u, ReceiptHandle: out.Messages[0].ReceiptHandle}); err != nil {
+						b.Error(err)
+						return
+					}
+					mine = append(mine, time.Since(t0))
+				}
+				lat.add(mine)
+			})
+			b.StopTimer()
+			lat.report(b)
+			if n := empty.Load(); n > 0 {
+				b.ReportMetric(float64(n), "empty-receives")
+			}
+		})
+	}
+}
+
+// BenchmarkSDKSendReceiveDelete is the whole life of a message per operation.
+func BenchmarkSDKSendReceiveDelete(b *testing.B) {
+	for _, sc := range storageCases() {
+		b.Run(sc.name, func(b *testing.B) {
+			c, u := benchTarget(b, sc.disk)
+			ctx := testCtx(b)
+			var lat latencies
+			b.SetParallelism(4)
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				var mine []time.Duration
+				for pb.Next() {
+					t0 := time.Now()
+					if _, err := c.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: &u, MessageBody: aws.String("cycle")}); err != nil {
+						b.Error(err)
+						return
+					}
+					out, err := c.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: &u})
+					if err != nil {
+						b.Error(err)
+						return
+					}
+					for _, m := range out.Messages {
+						if _, err := c.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: &u, ReceiptHandle: m.ReceiptHandle}); err != nil {
+							b.Error(err)
+							return
+						}
+					}
+					mine = append(mine, time.Since(t0))
+				}
+				lat.add(mine)
+			})
+			b.StopTimer()
+			lat.report(b)
+		})
+	}
+}
+
+// BenchmarkHandlerCycle measures the service alone: a JSON-protocol send,
+// receive and delete per operation through ServeHTTP, without the SDK or sockets.
+func BenchmarkHandlerCycle(b *testing.B) {
+	for _, sc := range storageCases() {
+		b.Run(sc.name, func(b *testing.B) {
+			opts := Options{}
+			if sc.disk {
+				opts.DataDir = b.TempDir()
+			}
+			svc, err := New(opts)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer svc.Close()
+			if _, err := svc.CreateQueue(testCtx(b), "h", nil); err != nil {
+				b.Fatal(err)
+			}
+			call := func(op, body string) []byte {
+				r := httptest.NewRequest("POST", "http://127.0.0.1:4566/", strings.NewReader(body))
+				r.Header.Set("X-Amz-Target", "AmazonSQS."+op)
+				r.Header.Set("Content-Type", "application/x-amz-json-1.0")
+				w := httptest.NewRecorder()
+				svc.ServeHTTP(w, r)
+				if w.Code != 200 {
+					b.Fatalf("%s: %d %s", op, w.Code, w.Body.String())
+				}
+				return w.Body.Bytes()
+			}
+			const u = `"QueueUrl":"http://127.0.0.1:4566/000000000000/h"`
+			b.SetParallelism(4)
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					call("SendMessage", `{`+u+`,"MessageBody":"cycle"}`)
+					var out receiveOut
+					if err := json.Unmarshal(call("ReceiveMessage", `{`+u+`}`), &out); err != nil {
+						b.Fatal(err)
+					}
+					for _, m := range out.Messages {
+						call("DeleteMessage", `{`+u+`,"ReceiptHandle":"`+m.ReceiptHandle+`"}`)
+					}
+				}
+			})
+		})
+	}
+}

@@ -82,7 +82,7 @@ func (fr *frame) attemptParallel(ctx context.Context, e *evalCtx, raw any) (any,
 	}
 	if firstErr != nil {
 		if h != nil {
-			h.emit(&fr.prev, Event{Type: "ParallelStateFailed", ExecutionFailed: errDetails(firstErr)})
+			h.emit(&fr.prev, Event{Type: "ParallelStateFailed"})
 		}
 		return nil, nil, firstErr
 	}
@@ -90,14 +90,6 @@ func (fr *frame) attemptParallel(ctx context.Context, e *evalCtx, raw any) (any,
 		h.emit(&fr.prev, Event{Type: "ParallelStateSucceeded"})
 	}
 	return fr.finishResult(ctx, e, raw, results)
-}
-
-func errDetails(err error) *ErrorDetails {
-	var ee *ExecError
-	if errors.As(err, &ee) {
-		return &ErrorDetails{Error: ee.ErrorName, Cause: ee.Cause}
-	}
-	return nil
 }
 
 // syncPrev continues the parent's event chain after a sequential child.

@@ -10,13 +10,13 @@ import (
 	"github.com/dragons-dev/dragons/local/asl/jsonpath"
 )
 
-var enteredTypes = map[stateKind]string{
+var enteredTypes = [...]string{
 	kindPass: "PassStateEntered", kindTask: "TaskStateEntered", kindChoice: "ChoiceStateEntered",
 	kindWait: "WaitStateEntered", kindSucceed: "SucceedStateEntered", kindFail: "FailStateEntered",
 	kindParallel: "ParallelStateEntered", kindMap: "MapStateEntered",
 }
 
-var exitedTypes = map[stateKind]string{
+var exitedTypes = [...]string{
 	kindPass: "PassStateExited", kindTask: "TaskStateExited", kindChoice: "ChoiceStateExited",
 	kindWait: "WaitStateExited", kindSucceed: "SucceedStateExited",
 	kindParallel: "ParallelStateExited", kindMap: "MapStateExited",

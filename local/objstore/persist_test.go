@@ -68,6 +68,17 @@ func dump(t *testing.T, s *Service) string {
 			}
 			b.WriteString(line + "\n")
 		}
+		uploads, err := s.ListMultipartUploads(ctx, bk.Name, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, up := range uploads {
+			_, parts, err := s.ListParts(ctx, bk.Name, up.Key, up.UploadID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fmt.Fprintf(&b, "  upload %s %s %s parts=%+v\n", up.Key, up.UploadID, up.Initiated.Format(time.RFC3339Nano), parts)
+		}
 	}
 	return b.String()
 }
@@ -107,7 +118,15 @@ func populate(t *testing.T, s *Service) {
 	_, err = s.DeleteObject(ctx, "versioned", "doc", DeleteOptions{})
 	must(err)
 	putS("versioned", "doc", "three", PutOptions{})
+	id, err := s.CreateMultipartUpload(ctx, "gone", "abandoned", PutOptions{})
+	must(err)
+	_, err = s.UploadPart(ctx, "gone", "abandoned", id, 1, strings.NewReader("lost with its bucket"), PartOptions{})
+	must(err)
 	must(s.DeleteBucket(ctx, "gone"))
+	id, err = s.CreateMultipartUpload(ctx, "plain", "in-progress", PutOptions{ChecksumAlgorithm: AlgSHA256})
+	must(err)
+	_, err = s.UploadPart(ctx, "plain", "in-progress", id, 2, strings.NewReader("second"), PartOptions{})
+	must(err)
 }
 
 func blobCount(t *testing.T, dir string) int {
@@ -127,13 +146,17 @@ func TestRestartServesSameState(t *testing.T) {
 	}
 	populate(t, s)
 	before := dump(t, s)
+	if !strings.Contains(before, "upload in-progress") || strings.Contains(before, "abandoned") {
+		t.Fatalf("populated state lacks the upload in progress or kept the abandoned one:\n%s", before)
+	}
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	// big.bin, copied-big and the large version of doc are in blob files; the
-	// replaced and deleted large bodies are gone.
-	if n := blobCount(t, dir); n != 3 {
-		t.Fatalf("%d blob files, want 3", n)
+	// big.bin, copied-big, the large version of doc and the uploaded part are
+	// in blob files; the replaced and deleted large bodies and the part of the
+	// upload whose bucket was deleted are gone.
+	if n := blobCount(t, dir); n != 4 {
+		t.Fatalf("%d blob files, want 4", n)
 	}
 	s2 := newService(t, Options{DataDir: dir, InlineLimit: 4096})
 	if after := dump(t, s2); after != before {

@@ -17,7 +17,13 @@
 //   - Retry (with MaxDelaySeconds and JitterStrategy), Catch, task timeouts
 //     and heartbeats, execution timeouts, and the States.* error names;
 //   - history events shaped like GetExecutionHistory's;
-//   - TestState, the single-state test run of the Step Functions API.
+//   - TestState, the single-state test run of the Step Functions API;
+//   - Suspended/Resume, so a Standard execution parked in a long Wait needs
+//     no goroutine.
+//
+// Subpackages: jsonpath (the path dialect), intrinsic (States.* functions)
+// and mockconfig (workflow tests driven by Step Functions Local's
+// MockConfigFile.json).
 //
 // Parse returns a *StateMachine or a *DefinitionError listing every
 // problem with its location. (*StateMachine).Run executes it: Task states

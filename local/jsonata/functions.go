@@ -44,6 +44,7 @@ func init() {
 	defineArrayFunctions()
 	defineObjectFunctions()
 	defineDateTimeFunctions()
+	defineIntegerFunctions()
 	defineAWSFunctions()
 }
 

@@ -31,11 +31,14 @@ func defineDateTimeFunctions() {
 		}
 		s := a[0].(string)
 		if pic, ok := a[1].(string); ok {
-			return parseWithPicture(s, pic)
+			return parseWithPicture(s, pic, ev.clock())
 		}
-		t, ok := parseISO(s)
+		t, ok, valid := parseISO(s)
 		if !ok {
 			return nil, fnErr("D3110", s, "the timestamp %q is not in ISO 8601 format", s)
+		}
+		if !valid {
+			return math.NaN(), nil // JavaScript's Date.parse of an impossible date
 		}
 		return float64(t.UnixMilli()), nil
 	})
@@ -77,12 +80,14 @@ func parseTZ(s string) (int, error) {
 	return off, nil
 }
 
-var isoRe = regexp.MustCompile(`^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?(?:T(\d{2}):(\d{2})(?::(\d{2}))?(?:\.(\d+))?)?(Z|[+-]\d{2}:?\d{2})?$`)
+var isoRe = regexp.MustCompile(`^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?(?:T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?)?(Z|[+-]\d{2}:?\d{2})?$`)
 
-func parseISO(s string) (time.Time, bool) {
+// parseISO parses the ISO 8601 forms $toMillis accepts. ok reports the
+// syntax, valid whether the fields form a real date and time.
+func parseISO(s string) (t time.Time, ok, valid bool) {
 	m := isoRe.FindStringSubmatch(s)
 	if m == nil {
-		return time.Time{}, false
+		return time.Time{}, false, false
 	}
 	num := func(x string, def int) int {
 		if x == "" {
@@ -100,16 +105,16 @@ func parseISO(s string) (time.Time, bool) {
 	if z := m[8]; z != "" && z != "Z" {
 		off, err := parseTZ(strings.Replace(z, ":", "", 1))
 		if err != nil {
-			return time.Time{}, false
+			return time.Time{}, true, false
 		}
 		loc = time.FixedZone("", off)
 	}
 	mon, day := num(m[2], 1), num(m[3], 1)
 	hh, mm, ss := num(m[4], 0), num(m[5], 0), num(m[6], 0)
-	if mon < 1 || mon > 12 || day < 1 || day > 31 || hh > 24 || mm > 59 || ss > 60 {
-		return time.Time{}, false
+	if mon < 1 || mon > 12 || day < 1 || day > 31 || hh > 24 || mm > 59 || ss > 59 {
+		return time.Time{}, true, false
 	}
-	return time.Date(num(m[1], 0), time.Month(mon), day, hh, mm, ss, nanos, loc), true
+	return time.Date(num(m[1], 0), time.Month(mon), day, hh, mm, ss, nanos, loc), true, true
 }
 
 type dateMarker struct {
@@ -155,7 +160,7 @@ func parsePicture(pic string) ([]dateMarker, error) {
 		spec := strings.Join(strings.Fields(pic[i+1:i+end]), "")
 		i += end
 		if spec == "" {
-			return nil, fnErr("D3135", pic, "empty component in date/time picture string")
+			return nil, fnErr("D3132", pic, "empty component in date/time picture string")
 		}
 		m := dateMarker{component: spec[0]}
 		rest := spec[1:]
@@ -288,28 +293,8 @@ func formatComponent(t time.Time, m dateMarker) string {
 	case 's':
 		v = t.Second()
 	case 'f':
-		digits := 0
-		for _, r := range m.pres {
-			if r >= '0' && r <= '9' {
-				digits++
-			}
-		}
-		if digits == 0 {
-			digits = 3
-		}
-		ms := fmt.Sprintf("%09d", t.Nanosecond())
-		if digits > 9 {
-			return ms + strings.Repeat("0", digits-9)
-		}
-		if digits == 1 && m.pres == "1" {
-			// minimal: at least one digit, trailing zeros dropped
-			s := strings.TrimRight(ms[:3], "0")
-			if s == "" {
-				s = "0"
-			}
-			return s
-		}
-		return ms[:digits]
+		// JSONata formats the milliseconds as an integer
+		v = t.Nanosecond() / 1e6
 	case 'Z', 'z':
 		_, off := t.Zone()
 		if m.trad && off == 0 {
@@ -327,6 +312,11 @@ func formatComponent(t time.Time, m dateMarker) string {
 		}
 		p := m.pres
 		switch {
+		case p == "0":
+			if mi == 0 {
+				return fmt.Sprintf("%s%s%d", prefix, sign, h)
+			}
+			return fmt.Sprintf("%s%s%d:%02d", prefix, sign, h, mi)
 		case strings.Contains(p, ":"):
 			hp, _, _ := strings.Cut(p, ":")
 			hs := strconv.Itoa(h)
@@ -349,7 +339,7 @@ func formatComponent(t time.Time, m dateMarker) string {
 	case 'C':
 		return "ISO"
 	case 'E':
-		return "AD"
+		return "ISO"
 	}
 	return formatInteger(v, m)
 }
@@ -441,7 +431,7 @@ func alphabetic(v int) string {
 
 // parseWithPicture implements $toMillis with a picture for the numeric
 // components (Y, M, D, d, H, h, m, s, f, P, Z) and month/day names.
-func parseWithPicture(s, pic string) (any, error) {
+func parseWithPicture(s, pic string, now time.Time) (any, error) {
 	markers, err := parsePicture(pic)
 	if err != nil {
 		return nil, err
@@ -540,6 +530,17 @@ func parseWithPicture(s, pic string) (any, error) {
 				}
 			}
 		}
+	}
+	hasDate := false
+	for _, m := range comps {
+		if strings.ContainsRune("YMDdXxWw", rune(m.component)) {
+			hasDate = true
+		}
+	}
+	if !hasDate {
+		// a time without a date is today's
+		now = now.UTC()
+		year, month, day = now.Year(), int(now.Month()), now.Day()
 	}
 	if hasP || has12 {
 		hour %= 12

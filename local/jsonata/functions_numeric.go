@@ -211,6 +211,15 @@ func formatNumberPicture(value float64, picture string, options any) (any, error
 				last = k - 1
 			}
 		}
+		for i := first; i <= last; i++ {
+			r := rs[i]
+			if !active(r) && !(p.hasExp && i >= mantEnd && (isDigit(r) || strings.HasPrefix(string(rs[i:]), df.exponent))) {
+				if p.hasExp && i >= mantEnd && i < mantEnd+len([]rune(df.exponent)) {
+					continue
+				}
+				return p, fnErr("D3086", picture, "a sub-picture must not contain a passive character that is preceded by an active character and that is followed by another active character")
+			}
+		}
 		p.prefix = string(rs[:first])
 		p.suffix = string(rs[last+1:])
 		p.percent = strings.Contains(p.prefix+p.suffix, df.percent)
@@ -315,6 +324,9 @@ func formatNumberPicture(value float64, picture string, options any) (any, error
 	}
 	if p.minInt == 0 && intDigits == "0" && !p.hasExp {
 		intDigits = ""
+		if fracDigits == "" {
+			fracDigits = "0"
+		}
 	}
 	// grouping
 	if len(p.groups) > 0 {

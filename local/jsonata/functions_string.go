@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -82,13 +83,13 @@ func defineStringFunctions() {
 		if a[0] == Undefined {
 			return Undefined, nil
 		}
-		return strings.ToUpper(a[0].(string)), nil
+		return upperJS(a[0].(string)), nil
 	})
 	define("lowercase", "<s-:s>", func(ev *evaluator, c *call, a []any) (any, error) {
 		if a[0] == Undefined {
 			return Undefined, nil
 		}
-		return strings.ToLower(a[0].(string)), nil
+		return lowerJS(a[0].(string)), nil
 	})
 	define("trim", "<s-:s>", func(ev *evaluator, c *call, a []any) (any, error) {
 		if a[0] == Undefined {
@@ -498,6 +499,40 @@ func decodeBase64Latin1(s string) string {
 			n -= 8
 			out = append(out, rune(byte(bits>>n)))
 			bits &= 1<<n - 1
+		}
+	}
+	return string(out)
+}
+
+// upperJS applies the full (not one-to-one) upper-case mappings that
+// JavaScript's toUpperCase uses for the common cases.
+func upperJS(s string) string {
+	u := strings.ToUpper(s)
+	if !strings.ContainsAny(u, "ßŉǰΐΰևẖẗẘẙẚﬀﬁﬂﬃﬄﬅﬆ") {
+		return u
+	}
+	return strings.NewReplacer("ß", "SS", "ŉ", "ʼN", "ǰ", "J̌", "ﬀ", "FF", "ﬁ", "FI", "ﬂ", "FL", "ﬃ", "FFI", "ﬄ", "FFL", "ﬅ", "ST", "ﬆ", "ST", "և", "ԵՒ", "ẖ", "H̱", "ẗ", "T̈", "ẘ", "W̊", "ẙ", "Y̊", "ẚ", "Aʾ").Replace(u)
+}
+
+// lowerJS is strings.ToLower plus the final-sigma rule of JavaScript's
+// toLowerCase.
+func lowerJS(s string) string {
+	if !strings.ContainsRune(s, 'Σ') {
+		return strings.ToLower(s)
+	}
+	rs := []rune(s)
+	out := []rune(strings.ToLower(s))
+	if len(out) != len(rs) {
+		return string(out)
+	}
+	for i, r := range rs {
+		if r != 'Σ' {
+			continue
+		}
+		before := i > 0 && unicode.IsLetter(rs[i-1])
+		after := i+1 < len(rs) && unicode.IsLetter(rs[i+1])
+		if before && !after {
+			out[i] = 'ς'
 		}
 	}
 	return string(out)

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -38,6 +39,9 @@ type env struct {
 }
 
 var shared *env
+
+// cognitoOffset shifts the local Cognito's clock, to issue expired tokens.
+var cognitoOffset atomic.Int64
 
 func repoRoot() string {
 	_, file, _, _ := runtime.Caller(0)
@@ -72,6 +76,7 @@ func runWithCloud(m *testing.M) (int, error) {
 			"ApiThrottleRateLimit":  "100000",
 			"ApiThrottleBurstLimit": "100000",
 		},
+		Now:             func() time.Time { return time.Now().Add(time.Duration(cognitoOffset.Load())) },
 		EventRetryDelay: 20 * time.Millisecond,
 		AsyncRetryDelay: 20 * time.Millisecond,
 	})

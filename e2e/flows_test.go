@@ -17,6 +17,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/dragons-dev/dragons/local/cloud"
 )
 
 func TestHealthAndStack(t *testing.T) {
@@ -201,13 +203,17 @@ func TestBadInputAndAuth(t *testing.T) {
 	none := jwt.NewWithClaims(jwt.SigningMethodNone, claims)
 	unsigned, _ := none.SignedString(jwt.UnsafeAllowNoneSignatureType)
 	unauthorized("alg none", unsigned)
-	// An expired token: the real one, re-signed by nobody, is refused anyway;
-	// the real check is the pool's verifier on an expired token it issued.
-	expired, err := e.c.ExpiredToken(context.Background())
+	// A genuine token the pool issued two hours ago, so expired an hour ago.
+	cognitoOffset.Store(int64(-2 * time.Hour))
+	expired, err := cloud.FetchToken(context.Background(), e.c.EdgeURL)
+	cognitoOffset.Store(0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	unauthorized("expired", expired)
+	if r := e.call(t, "GET", "/dragons", e.token, nil, nil); r.status != http.StatusOK {
+		t.Fatalf("the current token stopped working: %d", r.status)
+	}
 }
 
 func TestCacheTTLAndInvalidation(t *testing.T) {

@@ -159,8 +159,8 @@ func TestAlwaysFailingHandlerGoesToDLQAndRedriveFixesIt(t *testing.T) {
 
 func TestS3ErrorBurstIsRetried(t *testing.T) {
 	e := shared
-	e.c.S3.InjectFaults(2, "SlowDown")
-	defer e.c.S3.InjectFaults(0, "")
+	e.c.InjectS3Faults(2, "SlowDown")
+	defer e.c.InjectS3Faults(0, "")
 	id, _ := e.submit(t, dragon("Gravelgrin", "stone"))
 	if st := e.waitDone(t, id); st["status"] != "SUCCEEDED" {
 		t.Fatalf("after an S3 error burst = %v", st)

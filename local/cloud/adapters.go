@@ -189,7 +189,7 @@ func (l lambdaInvoker) Invoke(ctx context.Context, fn string, payload []byte, tr
 // EventBridge does.
 func (l lambdaInvoker) eventTarget() eventbus.Invoker {
 	return eventbus.InvokerFunc(func(ctx context.Context, arn string, payload []byte) error {
-		_, err := l.host.InvokeAsync(ctx, arn, payload, lambdahost.InvokeOptions{})
+		_, err := l.host.InvokeAsync(ctx, arn, payload, lambdahost.InvokeOptions{TraceHeader: eventbus.TraceHeader(ctx)})
 		if awsproto.IsCode(err, "ResourceNotFoundException") {
 			return fmt.Errorf("%w: %v", eventbus.ErrTargetNotFound, err)
 		}

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/dragons-dev/dragons/local/apigw"
+	"github.com/dragons-dev/dragons/local/awsproto"
 	"github.com/dragons-dev/dragons/local/edge"
 	"github.com/dragons-dev/dragons/local/eventbus"
 	"github.com/dragons-dev/dragons/local/identity"
@@ -51,6 +52,9 @@ type Config struct {
 	// per-user cache directory when Ephemeral.
 	BuildDir string
 	Region   string
+	// Params override template parameters (for example a short cache TTL in
+	// tests).
+	Params map[string]any
 	Logger   *slog.Logger
 	// Seed, when set, is written to the catalog object if it does not exist.
 	Seed      []byte
@@ -61,6 +65,9 @@ type Config struct {
 	// async retry delay (defaults 1s).
 	EventRetryDelay time.Duration
 	AsyncRetryDelay time.Duration
+	// Now is Cognito's clock (time.Now when nil); tests shift it to issue
+	// tokens that are already expired.
+	Now func() time.Time
 }
 
 // User is the default local user.
@@ -91,6 +98,7 @@ type Cloud struct {
 	Stack  *stack.Stack
 
 	gateways []*apigw.Gateway
+	s3Faults *faultInjector
 	mu       sync.Mutex
 	ready    bool
 	started  time.Time
@@ -170,7 +178,7 @@ func (c *Cloud) startServices() error {
 	if c.SSM, err = params.New(params.Options{DataDir: c.dir("ssm"), Region: region}); err != nil {
 		return fmt.Errorf("start ssm: %w", err)
 	}
-	if c.IdP, err = identity.New(identity.Options{DataDir: c.dir("cognito"), Region: region, IssuerBase: c.EdgeURL, Logger: c.log.With("component", "cognito")}); err != nil {
+	if c.IdP, err = identity.New(identity.Options{DataDir: c.dir("cognito"), Region: region, IssuerBase: c.EdgeURL, Now: c.cfg.Now, Logger: c.log.With("component", "cognito")}); err != nil {
 		return fmt.Errorf("start cognito: %w", err)
 	}
 	q := queues{c.SQS}
@@ -198,7 +206,8 @@ func (c *Cloud) startServices() error {
 // route registers every service on the edge.
 func (c *Cloud) route() {
 	e := c.Edge
-	e.Handle("s3", c.S3)
+	c.s3Faults = &faultInjector{next: c.S3, write: func(w http.ResponseWriter, e *awsproto.Error) { awsproto.WriteRESTXMLError(w, e, "") }}
+	e.Handle("s3", c.s3Faults)
 	e.HandleTarget("AmazonSQS", c.SQS)
 	e.Handle("sqs", c.SQS)
 	e.HandleTarget("AWSEvents", c.Events)
@@ -213,14 +222,8 @@ func (c *Cloud) route() {
 	e.Handle("logs", c.Logs)
 	e.Handle("lambda", c.Lambda)
 	e.Handle("xray", c.XRay)
-	jwks := c.IdP.JWKSHandler()
-	e.HandleFallback(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasSuffix(r.URL.Path, "/.well-known/jwks.json") {
-			jwks.ServeHTTP(w, r)
-			return
-		}
-		c.S3.ServeHTTP(w, r)
-	}))
+	e.HandlePath("/_local/cognito/", c.IdP.LocalHandler())
+	e.HandleFallback(c.identityRoutes())
 	e.SetHealth(c.health)
 	e.SetStack(c.stackMap)
 }
@@ -254,7 +257,7 @@ func (c *Cloud) deploy(ctx context.Context) error {
 		Identity: pools{c.IdP}, Logs: logGroups{c.Logs}, Functions: functions{host: c.Lambda, buildDir: buildDir},
 		StateMachines: stateMachines{c.States}, APIs: &apiStarter{c: c, addr: c.cfg.APIAddr},
 	}
-	st, err := stack.Deploy(ctx, t, svc, stack.Options{Region: c.cfg.Region, BaseDir: base})
+	st, err := stack.Deploy(ctx, t, svc, stack.Options{Region: c.cfg.Region, BaseDir: base, Params: c.cfg.Params})
 	if err != nil {
 		return fmt.Errorf("deploy %s: %w", c.cfg.Template, err)
 	}
@@ -388,7 +391,7 @@ func (c *Cloud) cognitoAuthorizer(poolARNs []string) (apigw.Authorizer, error) {
 		}
 		pool := arn[i+len("userpool/"):]
 		v, err := tokenverify.New(tokenverify.Config{
-			Keys:      tokenverify.NewRemote(c.EdgeURL + "/" + pool + "/.well-known/jwks.json"),
+			Keys:      c.IdP.KeySource(pool),
 			Issuer:    c.IdP.Issuer(pool),
 			AnyClient: true,
 			TokenUse:  tokenverify.UseID,

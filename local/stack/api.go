@@ -62,7 +62,7 @@ func (d *deployer) declareAPI(r *template.Resource) error {
 	}
 	for _, raw := range list(p, "MethodSettings") {
 		m, _ := raw.(map[string]any)
-		ms := methodSetting{path: strings.ReplaceAll(str(m, "ResourcePath"), "~1", "/"), method: str(m, "HttpMethod"),
+		ms := methodSetting{path: decodeResourcePath(str(m, "ResourcePath")), method: str(m, "HttpMethod"),
 			caching: boolean(m, "CachingEnabled"), ttl: 300 * time.Second}
 		if n, ok := num(m, "CacheTtlInSeconds"); ok {
 			ms.ttl = time.Duration(n) * time.Second
@@ -83,6 +83,16 @@ func (d *deployer) declareAPI(r *template.Resource) error {
 	d.apis[id] = a
 	d.record(r.LogicalID, r.Type, id, map[string]any{"RootResourceId": shortHash(id + "/")})
 	return nil
+}
+
+// decodeResourcePath turns a method setting's ResourcePath ("/~1dragons", where
+// ~1 escapes the resource's slashes) into the resource path ("/dragons"); "/*"
+// stays as it is.
+func decodeResourcePath(p string) string {
+	if p == "/*" || p == "" {
+		return p
+	}
+	return strings.ReplaceAll(strings.TrimPrefix(p, "/"), "~1", "/")
 }
 
 func logGroupFromARN(arn string) string {

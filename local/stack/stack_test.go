@@ -214,3 +214,11 @@ Resources:
 		t.Fatalf("error = %v", err)
 	}
 }
+
+func TestDecodeResourcePath(t *testing.T) {
+	for in, want := range map[string]string{"/*": "/*", "/~1dragons": "/dragons", "/~1dragons~1executions~1{id}": "/dragons/executions/{id}"} {
+		if got := decodeResourcePath(in); got != want {
+			t.Errorf("decodeResourcePath(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

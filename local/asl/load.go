@@ -419,7 +419,9 @@ func (l *loader) loadState(name string, m map[string]any, loc string, parentLang
 			st.parameters = l.compilePayloadObj(v, "Parameters", loc)
 		}
 		if v, ok := m["ResultSelector"]; ok {
-			st.resultSelector = l.compilePayloadObj(v, "ResultSelector", loc)
+			// AWS accepts a non-object ResultSelector and uses it as a
+			// literal result.
+			st.resultSelector = l.compilePayload(v, loc+"/ResultSelector")
 		}
 		st.resultPath = l.optPath(m, "ResultPath", loc, true)
 	} else {

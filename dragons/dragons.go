@@ -42,8 +42,8 @@ type StoredRecord struct {
 }
 
 // DecodeCatalog parses the catalog file: a JSON array of stored records. It
-// is strict: unknown fields, a document that is not an array and non-string
-// values are errors, so that a file this package cannot fully represent is
+// is strict: unknown or repeated fields, a document that is not an array and
+// non-string values are errors, so that a file this package cannot fully represent is
 // never silently rewritten.
 func DecodeCatalog(data []byte) ([]StoredRecord, error) {
 	var stored []StoredRecord
@@ -52,6 +52,9 @@ func DecodeCatalog(data []byte) ([]StoredRecord, error) {
 	}
 	if stored == nil {
 		return nil, fmt.Errorf("decode dragon catalog: want a JSON array, got %.20q", bytes.TrimSpace(data))
+	}
+	if dups := duplicateKeys(data); len(dups) > 0 {
+		return nil, fmt.Errorf("decode dragon catalog: %s %s", dups[0].Path, dups[0].Message)
 	}
 	return stored, nil
 }

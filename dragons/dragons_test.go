@@ -62,13 +62,14 @@ func TestCourseDatasetLoadsUnchanged(t *testing.T) {
 
 func TestDecodeRecordsIsStrict(t *testing.T) {
 	for name, in := range map[string]string{
-		"not json":      `[{"dragon_name_str": "a"`,
-		"object":        `{"dragon_name_str": "a"}`,
-		"null":          `null`,
-		"number value":  `[{"dragon_name_str": 1}]`,
-		"unknown field": `[{"dragon_name_str": "a", "wings": "2"}]`,
-		"trailing data": `[] []`,
-		"empty":         ``,
+		"not json":       `[{"dragon_name_str": "a"`,
+		"object":         `{"dragon_name_str": "a"}`,
+		"null":           `null`,
+		"number value":   `[{"dragon_name_str": 1}]`,
+		"unknown field":  `[{"dragon_name_str": "a", "wings": "2"}]`,
+		"repeated field": `[{"dragon_name_str": "a", "dragon_name_str": "b"}]`,
+		"trailing data":  `[] []`,
+		"empty":          ``,
 	} {
 		if _, err := DecodeRecords([]byte(in)); err == nil {
 			t.Errorf("%s: DecodeRecords(%q) succeeded", name, in)
@@ -220,4 +221,35 @@ func TestFormatTime(t *testing.T) {
 	if got := FormatTime(ts); got != "2026-03-14T09:26:53.589Z" {
 		t.Errorf("FormatTime = %q", got)
 	}
+}
+
+// FuzzDecodeCatalog checks that the catalog parser never panics and that
+// whatever it accepts survives an encode/decode round trip unchanged.
+func FuzzDecodeCatalog(f *testing.F) {
+	if data, err := os.ReadFile(courseFile); err == nil {
+		f.Add(data)
+	}
+	for _, s := range []string{
+		`[]`, `null`, `{}`, `[{}]`, `[null]`, `[{"dragon_name_str":"a","execution_id_str":"e"}]`,
+		`[{"dragon_name_str":1}]`, `[{"DRAGON_NAME_STR":"a"}]`, `[] x`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		stored, err := DecodeCatalog(data)
+		if err != nil {
+			return
+		}
+		if stored == nil {
+			t.Fatalf("DecodeCatalog(%q) = nil without error", data)
+		}
+		again, err := json.Marshal(stored)
+		if err != nil {
+			t.Fatal(err)
+		}
+		back, err := DecodeCatalog(again)
+		if err != nil || !reflect.DeepEqual(back, stored) {
+			t.Fatalf("round trip of %q changed it: %v", data, err)
+		}
+	})
 }

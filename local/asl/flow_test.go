@@ -233,9 +233,6 @@ func TestJSONataStates(t *testing.T) {
 		{"parallel arguments",
 			`{"QueryLanguage":"JSONata","StartAt":"P","States":{"P":{"Type":"Parallel","Arguments":{"x":"{% $states.input.x %}"},"Branches":[{"StartAt":"A","States":{"A":{"Type":"Pass","Output":"{% $states.input.x + 1 %}","End":true}}}],"End":true}}}`,
 			`{"x":1}`, `[2]`},
-		{"nested undefined is dropped",
-			`{"QueryLanguage":"JSONata","StartAt":"P","States":{"P":{"Type":"Pass","Output":{"a":"{% $states.input.nope %}","b":1},"End":true}}}`,
-			`{}`, `{"b":1}`},
 		{"fail with expressions",
 			`{"QueryLanguage":"JSONata","StartAt":"T","States":{"T":{"Type":"Parallel","Branches":[{"StartAt":"F","States":{"F":{"Type":"Fail","Error":"{% 'E' & $states.input.n %}","Cause":"{% 'C' %}"}}}],
 			"Catch":[{"ErrorEquals":["E1"],"Next":"D"}],"End":true},"D":{"Type":"Succeed"}}}`,
@@ -246,6 +243,9 @@ func TestJSONataStates(t *testing.T) {
 			"D":{"Type":"Pass","Output":"{% $states.input.e & '/' & $c %}","End":true}}}`, `{}`, tasks)
 	r.wantOutput(t, `"Boom/bad"`)
 	runErrCases(t, []errCase{
+		{"nested undefined", `{"QueryLanguage":"JSONata","StartAt":"P","States":{"P":{"Type":"Pass","Output":{"a":"{% $states.input.nope %}","b":1},"End":true}}}`, `{}`, ErrQueryEvaluationError},
+		{"undefined in an array", `{"QueryLanguage":"JSONata","StartAt":"P","States":{"P":{"Type":"Pass","Output":[1,"{% $nope %}"],"End":true}}}`, `{}`, ErrQueryEvaluationError},
+		{"undefined assign", `{"QueryLanguage":"JSONata","StartAt":"P","States":{"P":{"Type":"Pass","Assign":{"x":"{% $nope %}"},"End":true}}}`, `{}`, ErrQueryEvaluationError},
 		{"condition not boolean", `{"QueryLanguage":"JSONata","StartAt":"C","States":{"C":{"Type":"Choice","Choices":[{"Condition":"{% 1 %}","Next":"D"}]},"D":{"Type":"Succeed"}}}`, `{}`, ErrQueryEvaluationError},
 		{"expression error", `{"QueryLanguage":"JSONata","StartAt":"P","States":{"P":{"Type":"Pass","Output":"{% $number('x') + {} %}","End":true}}}`, `{}`, ErrQueryEvaluationError},
 		{"timeout not a number", `{"QueryLanguage":"JSONata","StartAt":"T","States":{"T":{"Type":"Task","Resource":"` + lambdaInvoke + `","TimeoutSeconds":"{% 'x' %}","End":true}}}`, `{}`, ErrQueryEvaluationError},

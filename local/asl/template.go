@@ -277,18 +277,22 @@ func (l *loader) compileQuery(v any, field, loc string) *queryTemplate {
 	return &queryTemplate{static: true, lit: v, field: field}
 }
 
-// eval evaluates the template. A top-level expression that returns
-// undefined is a States.QueryEvaluationError; nested undefined values are
-// left out of their object or array.
+// eval evaluates the template. Any expression in it that returns
+// undefined, at the top or nested in an object or array, is a
+// States.QueryEvaluationError, as in Step Functions.
 func (t *queryTemplate) eval(ctx context.Context, e *evalCtx) (any, error) {
 	v, err := t.evalInner(ctx, e)
 	if err != nil {
 		return nil, err
 	}
 	if v == undefined {
-		return nil, failf(ErrQueryEvaluationError, "An error occurred while executing the state '%s'. The JSONata expression '%s' specified for the field '%s' returned nothing (undefined).", e.st.name, t.src, t.field)
+		return nil, t.undefinedError(e)
 	}
 	return v, nil
+}
+
+func (t *queryTemplate) undefinedError(e *evalCtx) error {
+	return failf(ErrQueryEvaluationError, "An error occurred while executing the state '%s'. The JSONata expression '%s' specified for the field '%s' returned nothing (undefined).", e.st.name, t.src, t.field)
 }
 
 func (t *queryTemplate) evalInner(ctx context.Context, e *evalCtx) (any, error) {
@@ -315,7 +319,7 @@ func (t *queryTemplate) evalInner(ctx context.Context, e *evalCtx) (any, error) 
 				return nil, err
 			}
 			if v == undefined {
-				continue
+				return nil, f.val.undefinedError(e)
 			}
 			m[f.key] = v
 		}
@@ -328,7 +332,7 @@ func (t *queryTemplate) evalInner(ctx context.Context, e *evalCtx) (any, error) 
 				return nil, err
 			}
 			if v == undefined {
-				continue
+				return nil, it.undefinedError(e)
 			}
 			a = append(a, v)
 		}

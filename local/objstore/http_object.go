@@ -137,7 +137,7 @@ func (s *Service) putObject(w http.ResponseWriter, r *http.Request, bucket, key 
 	if err != nil {
 		return err
 	}
-	if err := s.HeadBucket(r.Context(), bucket); err != nil {
+	if err := s.checkBucket(bucket); err != nil {
 		return err
 	}
 	body, size, cr, decoded, err := requestBody(r)

@@ -153,11 +153,11 @@ func (s *Service) ingest(r io.Reader, sizeHint int64, alg string) (*ingested, er
 	buf := make([]byte, 0, c+1)
 	for {
 		if len(buf) == cap(buf) {
-			if int64(len(buf)) > s.inlineLimit {
-				return s.spill(buf, r, h)
-			}
 			if int64(len(buf)) > MaxObjectSize {
 				return nil, s3err(http.StatusBadRequest, CodeEntityTooLarge, "Your proposed upload exceeds the maximum allowed object size")
+			}
+			if int64(len(buf)) > s.inlineLimit && s.blobDir != "" {
+				return s.spill(buf, r, h)
 			}
 			buf = append(buf, 0)[:len(buf)]
 		}
@@ -170,7 +170,7 @@ func (s *Service) ingest(r io.Reader, sizeHint int64, alg string) (*ingested, er
 			return nil, bodyError(err)
 		}
 	}
-	if int64(len(buf)) > s.inlineLimit {
+	if int64(len(buf)) > s.inlineLimit && s.blobDir != "" {
 		return s.spill(buf, eofReader{}, h)
 	}
 	h.Write(buf)
@@ -277,7 +277,7 @@ func (s *Service) PutObject(ctx context.Context, bucket, key string, body io.Rea
 	if err := validateWrite(key, &opts); err != nil {
 		return ObjectInfo{}, err
 	}
-	if err := s.HeadBucket(ctx, bucket); err != nil {
+	if err := s.checkBucket(bucket); err != nil {
 		return ObjectInfo{}, err
 	}
 	alg := normalizeAlg(opts.ChecksumAlgorithm)

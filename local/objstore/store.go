@@ -571,6 +571,18 @@ func (s *Service) HeadBucket(ctx context.Context, name string) error {
 	return s.waitDurable(seq)
 }
 
+// checkBucket reports NoSuchBucket for a missing bucket. Unlike HeadBucket it
+// does not wait for the bucket's latest change to be durable: writers use it
+// to fail early and check again when they commit.
+func (s *Service) checkBucket(name string) error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.buckets[name] == nil {
+		return errNoSuchBucket(name)
+	}
+	return nil
+}
+
 // ListBuckets returns every bucket sorted by name.
 func (s *Service) ListBuckets(ctx context.Context) ([]BucketInfo, error) {
 	s.mu.RLock()

@@ -41,6 +41,9 @@ var knownStatesErrors = map[string]bool{
 type ExecError struct {
 	ErrorName string // e.g. "States.TaskFailed" or "DragonValidationException"
 	Cause     string
+
+	location string // the field of a JSONata evaluation failure
+	reported bool   // an EvaluationFailed event was recorded
 }
 
 // NewError returns an *ExecError with the given error name and cause.

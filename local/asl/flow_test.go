@@ -238,6 +238,13 @@ func TestJSONataStates(t *testing.T) {
 			"Catch":[{"ErrorEquals":["E1"],"Next":"D"}],"End":true},"D":{"Type":"Succeed"}}}`,
 			`{"n":1}`, `{"Error":"E1","Cause":"C"}`},
 	})
+	r0 := run(t, `{"QueryLanguage":"JSONata","StartAt":"P","States":{"P":{"Type":"Pass","Output":"{% $nope %}","End":true}}}`, `{}`, nil)
+	r0.wantError(t, ErrQueryEvaluationError)
+	if got := strings.Join(r0.eventTypes(), ","); got != "ExecutionStarted,PassStateEntered,EvaluationFailed,ExecutionFailed" {
+		t.Errorf("events = %s", got)
+	} else if d := r0.events[2].EvaluationFailed; d.State != "P" || d.Location != "Output" || d.Error != ErrQueryEvaluationError {
+		t.Errorf("EvaluationFailed = %+v", d)
+	}
 	tasks := withTasks(map[string]taskFn{"arn:aws:states:::fail:x": fails("Boom", "bad")})
 	r := run(t, `{"QueryLanguage":"JSONata","StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::fail:x","Catch":[{"ErrorEquals":["States.ALL"],"Output":{"e":"{% $states.errorOutput.Error %}"},"Assign":{"c":"{% $states.errorOutput.Cause %}"},"Next":"D"}],"End":true},
 			"D":{"Type":"Pass","Output":"{% $states.input.e & '/' & $c %}","End":true}}}`, `{}`, tasks)

@@ -41,6 +41,8 @@ type Event struct {
 	ActivityFailed    *ErrorDetails           `json:"activityFailedEventDetails,omitempty"`
 	ActivityTimedOut  *ErrorDetails           `json:"activityTimedOutEventDetails,omitempty"`
 
+	EvaluationFailed *EvaluationFailedDetails `json:"evaluationFailedEventDetails,omitempty"`
+
 	MapStateStarted       *MapStateStartedDetails `json:"mapStateStartedEventDetails,omitempty"`
 	MapIterationStarted   *MapIterationDetails    `json:"mapIterationStartedEventDetails,omitempty"`
 	MapIterationSucceeded *MapIterationDetails    `json:"mapIterationSucceededEventDetails,omitempty"`
@@ -124,6 +126,15 @@ type LambdaScheduledDetails struct {
 	InputDetails       *DataDetails `json:"inputDetails,omitempty"`
 	TimeoutInSeconds   int64        `json:"timeoutInSeconds,omitempty"`
 	HeartbeatInSeconds int64        `json:"heartbeatInSeconds,omitempty"`
+}
+
+// EvaluationFailedDetails describes EvaluationFailed (a JSONata
+// expression that failed or returned nothing).
+type EvaluationFailedDetails struct {
+	State    string `json:"state"`
+	Error    string `json:"error,omitempty"`
+	Cause    string `json:"cause,omitempty"`
+	Location string `json:"location,omitempty"`
 }
 
 // MapStateStartedDetails describes MapStateStarted.

@@ -54,9 +54,16 @@ func (fr *frame) runState(ctx context.Context, st *state, raw any) (any, *state,
 	case kindSucceed:
 		out, err = fr.runSucceed(ctx, e, raw)
 	case kindFail:
-		return nil, nil, fr.runFail(ctx, e, raw)
+		err = fr.runFail(ctx, e, raw)
+		if h != nil {
+			fr.noteEvaluationFailure(st, err)
+		}
+		return nil, nil, err
 	}
 	if err != nil {
+		if h != nil {
+			fr.noteEvaluationFailure(st, err)
+		}
 		return nil, nil, err
 	}
 	if len(vars) > 0 {
@@ -76,6 +83,17 @@ func (fr *frame) runState(ctx context.Context, st *state, raw any) (any, *state,
 		h.emit(&fr.prev, Event{Type: exitedTypes[st.kind], StateExited: d})
 	}
 	return out, next, nil
+}
+
+// noteEvaluationFailure records an EvaluationFailed event for a JSONata
+// evaluation error, once.
+func (fr *frame) noteEvaluationFailure(st *state, err error) {
+	var ee *ExecError
+	if !errors.As(err, &ee) || ee.ErrorName != ErrQueryEvaluationError || ee.reported {
+		return
+	}
+	ee.reported = true
+	fr.ex.hist.emit(&fr.prev, Event{Type: "EvaluationFailed", EvaluationFailed: &EvaluationFailedDetails{State: st.name, Error: ee.ErrorName, Cause: ee.Cause, Location: ee.location}})
 }
 
 // finishJSONPath applies Assign ($ = assignData), ResultPath and OutputPath.
@@ -304,6 +322,9 @@ func (fr *frame) runWithRetry(ctx context.Context, e *evalCtx, raw any) (any, *s
 		var ee *ExecError
 		if !errors.As(err, &ee) {
 			return nil, nil, nil, err // cancelled
+		}
+		if fr.ex.hist != nil {
+			fr.noteEvaluationFailure(st, ee)
 		}
 		if fr.test != nil {
 			return fr.testOutcome(ctx, e, raw, ee)

@@ -292,7 +292,9 @@ func (t *queryTemplate) eval(ctx context.Context, e *evalCtx) (any, error) {
 }
 
 func (t *queryTemplate) undefinedError(e *evalCtx) error {
-	return failf(ErrQueryEvaluationError, "An error occurred while executing the state '%s'. The JSONata expression '%s' specified for the field '%s' returned nothing (undefined).", e.st.name, t.src, t.field)
+	ee := failf(ErrQueryEvaluationError, "An error occurred while executing the state '%s'. The JSONata expression '%s' specified for the field '%s' returned nothing (undefined).", e.st.name, t.src, t.field)
+	ee.location = t.field
+	return ee
 }
 
 func (t *queryTemplate) evalInner(ctx context.Context, e *evalCtx) (any, error) {
@@ -307,7 +309,9 @@ func (t *queryTemplate) evalInner(ctx context.Context, e *evalCtx) (any, error) 
 			if errors.As(err, &ee) {
 				return nil, ee
 			}
-			return nil, failf(ErrQueryEvaluationError, "An error occurred while executing the state '%s'. The JSONata expression '%s' specified for the field '%s' threw an error: %v", e.st.name, t.src, t.field, err)
+			ee = failf(ErrQueryEvaluationError, "An error occurred while executing the state '%s'. The JSONata expression '%s' specified for the field '%s' threw an error: %v", e.st.name, t.src, t.field, err)
+			ee.location = t.field
+			return nil, ee
 		}
 		return v, nil
 	case tObject:

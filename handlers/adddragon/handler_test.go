@@ -257,3 +257,33 @@ func TestConcurrentAddsThroughTheHandler(t *testing.T) {
 		t.Fatalf("%d records stored (%v), want %d", len(stored), err, distinct+1)
 	}
 }
+
+// TestGoldenWorkflowInput runs the task on the contract's workflow input,
+// decoded as the runtime decodes it, and compares its output with the
+// golden output the workflow keeps at $.added.
+func TestGoldenWorkflowInput(t *testing.T) {
+	f := newFixture(t)
+	data, err := os.ReadFile("testdata/workflow-input.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var in dragons.WorkflowInput
+	if err := json.Unmarshal(data, &in); err != nil {
+		t.Fatal(err)
+	}
+	out, err := f.handler(t).Handle(context.Background(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := json.Marshal(out)
+	want, err := os.ReadFile("testdata/output.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var g, w any
+	_ = json.Unmarshal(got, &g)
+	_ = json.Unmarshal(want, &w)
+	if !reflect.DeepEqual(g, w) {
+		t.Errorf("output\n got %s\nwant %s", got, want)
+	}
+}

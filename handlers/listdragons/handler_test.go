@@ -206,3 +206,25 @@ func TestUnreadableCatalogIs500AndUntouched(t *testing.T) {
 		t.Errorf("log does not name the broken object: %s", f.log.String())
 	}
 }
+
+func TestGoldenAPIGatewayEvent(t *testing.T) {
+	f := newFixture(t)
+	f.s3.PutObject(bucket, "Dragons.json", []byte(`[
+		{"dragon_name_str":"O'Brien \"the Bold\"","family_str":"red","description_str":"","location_city_str":"","location_state_str":"","location_country_str":"","location_neighborhood_str":""},
+		{"dragon_name_str":"O'Brien \"the Bold\" Jr","family_str":"red","description_str":"","location_city_str":"","location_state_str":"","location_country_str":"","location_neighborhood_str":""}]`))
+	data, err := os.ReadFile("testdata/get-dragons.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var req lambdaevents.APIGatewayProxyRequest
+	if err := json.Unmarshal(data, &req); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := f.h.Handle(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := names(t, resp); len(got) != 1 || got[0] != `O'Brien "the Bold"` {
+		t.Fatalf("names = %q", got)
+	}
+}

@@ -435,3 +435,27 @@ func TestConcurrentRetriesWithOneKeyStartOneExecution(t *testing.T) {
 		}
 	}
 }
+
+// TestGoldenAPIGatewayEvent feeds a whole API Gateway proxy event, as the
+// service delivers it (Cognito claims, lower-case header names), through
+// the runtime's JSON decoding and the handler.
+func TestGoldenAPIGatewayEvent(t *testing.T) {
+	f := newFixture(t)
+	data, err := os.ReadFile("testdata/post-dragons.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var req lambdaevents.APIGatewayProxyRequest
+	if err := json.Unmarshal(data, &req); err != nil {
+		t.Fatal(err)
+	}
+	first := accepted(t, f.do(t, context.Background(), req))
+	again := accepted(t, f.do(t, context.Background(), req))
+	if again != first || len(f.sfn.Calls()) != 1 {
+		t.Fatalf("the event's Idempotency-Key was not honoured: %+v then %+v", first, again)
+	}
+	sum := sha256.Sum256([]byte("9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d" + "sighting-2026-03-14-001"))
+	if _, _, ok := f.s3.Object(bucket, "idempotency/"+hex.EncodeToString(sum[:])+".json"); !ok {
+		t.Errorf("idempotency record not scoped to the claims' sub; keys %v", f.s3.Keys(bucket, "idempotency/"))
+	}
+}

@@ -120,15 +120,15 @@ func (h *Handler) handle(ctx context.Context, req lambdaevents.APIGatewayProxyRe
 	}
 
 	id := h.newID()
-	var claim *claim
+	var held *claim
 	if key != "" {
-		var resp *lambdaevents.APIGatewayProxyResponse
-		claim, resp, err = h.claim(ctx, restapi.CognitoSubject(req)+key, requestHash(dragonJSON), id)
-		if err != nil || resp != nil {
-			if resp != nil {
-				return *resp, nil
-			}
+		var answer *lambdaevents.APIGatewayProxyResponse
+		held, answer, err = h.claim(ctx, restapi.CognitoSubject(req)+key, requestHash(dragonJSON), id)
+		if err != nil {
 			return lambdaevents.APIGatewayProxyResponse{}, err
+		}
+		if answer != nil {
+			return *answer, nil
 		}
 	}
 	span.Annotate(telemetry.AnnotationExecutionID, id)
@@ -145,8 +145,8 @@ func (h *Handler) handle(ctx context.Context, req lambdaevents.APIGatewayProxyRe
 	out, err := h.SFN.StartExecution(ctx, start)
 	if err != nil {
 		log.Error("start execution failed", "error", err.Error())
-		if claim != nil {
-			h.release(ctx, claim, log)
+		if held != nil {
+			h.release(ctx, held, log)
 		}
 		resp := restapi.Error(http.StatusServiceUnavailable, "could not start the add-dragon workflow; retry")
 		resp.Headers["Retry-After"] = "1"
@@ -159,8 +159,8 @@ func (h *Handler) handle(ctx context.Context, req lambdaevents.APIGatewayProxyRe
 		StartDate:    dragons.FormatTime(aws.ToTime(out.StartDate)),
 	}
 	h.recordAccepted(ctx, accepted, log)
-	if claim != nil {
-		h.complete(ctx, claim, accepted, log)
+	if held != nil {
+		h.complete(ctx, held, accepted, log)
 	}
 	log.Info("dragon accepted", "executionArn", accepted.ExecutionArn)
 	return acceptedResponse(accepted, false), nil

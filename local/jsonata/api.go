@@ -28,8 +28,8 @@ type Expr struct {
 
 // Compile parses a JSONata expression (the text between "{%" and "%}" in a
 // Step Functions definition, without those delimiters). Syntax errors are
-// returned as *Error with a code in the S0xxx range and the character
-// position (0-based offset in runes) where the problem was found.
+// returned as *Error with a code in the S0xxx range and the position where
+// the problem was found (see Error.Position).
 func Compile(expr string) (*Expr, error) {
 	root, err := parse(expr)
 	if err != nil {
@@ -102,8 +102,10 @@ type Error struct {
 	// package's resource codes U1001 (too deep), U1002 (too many steps) and
 	// U1003 (cancelled).
 	Code string
-	// Position is the 0-based rune offset in the expression where the
-	// error was detected, or -1 when unknown.
+	// Position locates the error the way JSONata does: the offset, in
+	// characters (runes), just past the operator, name or bracket where the
+	// error was detected; for an unexpected end, the length of the
+	// expression. It is -1 when unknown.
 	Position int
 	// Token is the operator, name or function involved, when known.
 	Token string

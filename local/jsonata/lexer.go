@@ -39,11 +39,19 @@ var doubleOps = []string{"..", ":=", "!=", ">=", "<=", "**", "~>"}
 type lexer struct {
 	src     string
 	i       int // byte offset
+	cb, cr  int // a byte offset and its rune offset, to count runes incrementally
 	prev    token
 	hasPrev bool
 }
 
-func (l *lexer) runePos(byteOff int) int { return utf8.RuneCountInString(l.src[:byteOff]) }
+func (l *lexer) runePos(byteOff int) int {
+	if byteOff < l.cb {
+		l.cb, l.cr = 0, 0
+	}
+	l.cr += utf8.RuneCountInString(l.src[l.cb:byteOff])
+	l.cb = byteOff
+	return l.cr
+}
 
 func (l *lexer) errAt(code string, byteOff int, tokText string, msg string) *Error {
 	return &Error{Code: code, Position: l.runePos(byteOff), Token: tokText, Message: msg}
@@ -83,7 +91,7 @@ func (l *lexer) next() (token, error) {
 		if l.i+1 < len(src) && src[l.i] == '/' && src[l.i+1] == '*' {
 			end := strings.Index(src[l.i+2:], "*/")
 			if end < 0 {
-				return token{}, l.errAt("S0106", l.i, "", "comment has no closing tag")
+				return token{}, l.errAt("S0106", len(src), "", "comment has no closing tag")
 			}
 			l.i += 2 + end + 2
 			continue
@@ -91,10 +99,11 @@ func (l *lexer) next() (token, error) {
 		break
 	}
 	start := l.i
-	t := token{pos: l.runePos(start), start: start}
+	t := token{start: start}
 	if l.i >= len(src) {
 		t.kind = tkEnd
 		t.end = l.i
+		t.pos = l.runePos(l.i)
 		return t, nil
 	}
 	c := src[l.i]
@@ -110,7 +119,7 @@ func (l *lexer) next() (token, error) {
 	case c == '`':
 		end := strings.IndexByte(src[l.i+1:], '`')
 		if end < 0 {
-			return token{}, l.errAt("S0105", l.i, "", "quoted property name has no closing backtick")
+			return token{}, l.errAt("S0105", len(src), "", "quoted property name has no closing backtick")
 		}
 		t.kind, t.text = tkName, src[l.i+1:l.i+1+end]
 		l.i += end + 2
@@ -118,7 +127,7 @@ func (l *lexer) next() (token, error) {
 		n := scanNumber(src[l.i:])
 		f, err := strconv.ParseFloat(src[l.i:l.i+n], 64)
 		if err != nil || math.IsInf(f, 0) {
-			return token{}, l.errAt("S0102", l.i, src[l.i:l.i+n], "number out of range: "+src[l.i:l.i+n])
+			return token{}, l.errAt("S0102", l.i+n, src[l.i:l.i+n], "number out of range: "+src[l.i:l.i+n])
 		}
 		t.kind, t.num, t.text = tkNumber, f, src[l.i:l.i+n]
 		l.i += n
@@ -128,6 +137,7 @@ func (l *lexer) next() (token, error) {
 				t.kind, t.text = tkOp, op
 				l.i += 2
 				t.end = l.i
+				t.pos = l.runePos(l.i)
 				return t, nil
 			}
 		}
@@ -164,6 +174,7 @@ func (l *lexer) next() (token, error) {
 		}
 	}
 	t.end = l.i
+	t.pos = l.runePos(l.i)
 	return t, nil
 }
 
@@ -201,7 +212,6 @@ func scanNumber(s string) int {
 
 func (l *lexer) str(quote byte) (string, error) {
 	src := l.src
-	start := l.i
 	l.i++
 	var b strings.Builder
 	for l.i < len(src) {
@@ -248,11 +258,11 @@ func (l *lexer) str(quote byte) (string, error) {
 			}
 			b.WriteRune(r)
 		default:
-			return "", l.errAt("S0103", l.i-1, string(e), "unsupported escape sequence: \\"+string(e))
+			return "", l.errAt("S0103", l.i+1, string(e), "unsupported escape sequence: \\"+string(e))
 		}
 		l.i++
 	}
-	return "", l.errAt("S0101", start, "", "string literal must be terminated by a matching quote")
+	return "", l.errAt("S0101", len(src), "", "string literal must be terminated by a matching quote")
 }
 
 func hex4(s string, i int) (rune, bool) {
@@ -284,7 +294,7 @@ func (l *lexer) regex(t token) (token, error) {
 		} else if c == '/' && depth == 0 {
 			pattern := src[start+1 : l.i]
 			if pattern == "" {
-				return token{}, l.errAt("S0301", start, "", "empty regular expressions are not allowed")
+				return token{}, l.errAt("S0301", l.i+1, "", "empty regular expressions are not allowed")
 			}
 			l.i++
 			fs := l.i
@@ -293,11 +303,12 @@ func (l *lexer) regex(t token) (token, error) {
 			}
 			t.kind, t.text, t.flags = tkRegex, pattern, src[fs:l.i]
 			t.end = l.i
+			t.pos = l.runePos(l.i)
 			return t, nil
 		}
 		l.i++
 	}
-	return token{}, l.errAt("S0302", start, "", "regular expression has no closing slash")
+	return token{}, l.errAt("S0302", len(src), "", "regular expression has no closing slash")
 }
 
 func tokenize(src string) ([]token, error) {

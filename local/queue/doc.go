@@ -10,6 +10,10 @@
 // visibility deadlines) is journaled without waiting for the disk: after a crash a
 // message may become visible earlier than its timeout, never later, and never lost.
 //
+// Messages past their retention period are dropped when a receive reaches them,
+// so the approximate counts may include them until then. ReceiveRequestAttemptId
+// is accepted and ignored.
+//
 // It does not implement SQS permissions (AddPermission, policies are stored but not
 // enforced), server-side encryption, the 60-second QueueDeletedRecently rule, or the
 // per-queue throughput quotas of real SQS.

@@ -509,7 +509,11 @@ func (s *Service) Receive(ctx context.Context, queueRef string, in ReceiveInput)
 		q.mu.Lock()
 		q.waiters--
 		q.mu.Unlock()
-		if ctx.Err() != nil || s.isClosed() || !time.Now().Before(deadline) {
+		if ctx.Err() != nil || s.isClosed() {
+			// Nobody would see what this receive took.
+			return nil, nil
+		}
+		if !time.Now().Before(deadline) {
 			// One last look so a message that arrived at the deadline is not missed.
 			msgs, moved, _, _, err := s.tryReceive(q, sp, time.Now(), false)
 			if len(moved) > 0 {
@@ -517,12 +521,7 @@ func (s *Service) Receive(ctx context.Context, queueRef string, in ReceiveInput)
 			}
 			return msgs, err
 		}
-		if !timer.Stop() {
-			select {
-			case <-timer.C:
-			default:
-			}
-		}
+		timer.Stop()
 	}
 }
 

@@ -486,11 +486,7 @@ func (s *Service) queryAction(ctx context.Context, action string, v url.Values) 
 		}
 		return &xListQueuesResult{QueueUrl: urls, NextToken: next}, nil
 	case "GetQueueAttributes":
-		names := strList(v, "AttributeName")
-		if len(names) == 0 {
-			names = []string{"All"}
-		}
-		a, err := s.QueueAttributes(ctx, qurl, names)
+		a, err := s.QueueAttributes(ctx, qurl, strList(v, "AttributeName"))
 		if err != nil {
 			return nil, err
 		}

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -75,7 +76,8 @@ func newFixture(t *testing.T) *fixture {
 // handler is one function instance: its own catalog (and cache).
 func (f *fixture) handler(t *testing.T) *Handler {
 	t.Helper()
-	cat, err := catalog.New(f.api, catalog.Location{Bucket: bucket, Key: "Dragons.json"}, catalog.WithMaxAttempts(1000))
+	cat, err := catalog.New(f.api, catalog.Location{Bucket: bucket, Key: "Dragons.json"},
+		catalog.WithMaxAttempts(1000), catalog.WithBackoff(time.Millisecond, 20*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,9 @@ package asl
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -121,4 +123,84 @@ func BenchmarkPassChainHistory(b *testing.B) {
 	if events != b.N*22 {
 		b.Fatalf("events = %d, want %d", events, b.N*22)
 	}
+}
+
+// BenchmarkIdleSuspended measures the heap an execution parked in a Wait
+// state keeps when the embedder uses SuspendWaits (no goroutine, just the
+// *Suspended value); it reports bytes per idle execution.
+func BenchmarkIdleSuspended(b *testing.B) {
+	sm, err := Parse([]byte(`{"StartAt":"A","States":{
+	  "A":{"Type":"Pass","Assign":{"customer":"c-1"},"Next":"W"},
+	  "W":{"Type":"Wait","Seconds":86400,"Next":"B"},
+	  "B":{"Type":"Pass","End":true}}}`))
+	if err != nil {
+		b.Fatal(err)
+	}
+	clock := NewFakeClock(time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC))
+	const n = 10000
+	var parked []*Suspended
+	var before, after runtime.MemStats
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		parked = nil
+		runtime.GC()
+		parked = make([]*Suspended, 0, n)
+		runtime.ReadMemStats(&before)
+		for j := 0; j < n; j++ {
+			input := map[string]any{"order": float64(j), "item": "dragon egg"}
+			_, err := sm.Run(context.Background(), input, RunOptions{Clock: clock, SuspendWaits: true})
+			s, ok := err.(*Suspended)
+			if !ok {
+				b.Fatalf("Run = %v, want *Suspended", err)
+			}
+			parked = append(parked, s)
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+	}
+	b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/n, "bytes/idle-execution")
+	runtime.KeepAlive(parked)
+}
+
+// BenchmarkIdleBlocked is the baseline for BenchmarkIdleSuspended: the same
+// executions blocked in their Wait state on goroutines.
+func BenchmarkIdleBlocked(b *testing.B) {
+	sm, err := Parse([]byte(`{"StartAt":"A","States":{
+	  "A":{"Type":"Pass","Assign":{"customer":"c-1"},"Next":"W"},
+	  "W":{"Type":"Wait","Seconds":86400,"Next":"B"},
+	  "B":{"Type":"Pass","End":true}}}`))
+	if err != nil {
+		b.Fatal(err)
+	}
+	const n = 2000
+	var before, after runtime.MemStats
+	for i := 0; i < b.N; i++ {
+		ctx, cancel := context.WithCancel(context.Background())
+		var entered sync.WaitGroup
+		entered.Add(n)
+		var done sync.WaitGroup
+		done.Add(n)
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		for j := 0; j < n; j++ {
+			input := map[string]any{"order": float64(j), "item": "dragon egg"}
+			go func() {
+				defer done.Done()
+				var once sync.Once
+				_, _ = sm.Run(ctx, input, RunOptions{History: func(e Event) {
+					if e.Type == "WaitStateEntered" {
+						once.Do(entered.Done)
+					}
+				}})
+			}()
+		}
+		entered.Wait()
+		time.Sleep(10 * time.Millisecond) // let every goroutine park in its timer
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		cancel()
+		done.Wait()
+	}
+	used := (after.HeapAlloc + after.StackInuse) - (before.HeapAlloc + before.StackInuse)
+	b.ReportMetric(float64(used)/n, "bytes/idle-execution")
 }

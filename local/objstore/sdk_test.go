@@ -297,9 +297,19 @@ func TestConditionalPut(t *testing.T) {
 	apiError(t, err, CodeNoSuchKey, 404)
 	p = putIn("v4")
 	p.IfNoneMatch = aws.String("*")
-	if _, err := c.PutObject(ctx, p); err != nil {
+	v4, err := c.PutObject(ctx, p)
+	if err != nil {
 		t.Fatalf("recreate: %v", err)
 	}
+
+	// Conditional deletes.
+	_, err = c.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String("bkt"), Key: aws.String("doc"), IfMatch: out.ETag})
+	apiError(t, err, CodePreconditionFailed, 412)
+	if _, err := c.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String("bkt"), Key: aws.String("doc"), IfMatch: v4.ETag}); err != nil {
+		t.Fatalf("delete If-Match current: %v", err)
+	}
+	_, err = c.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String("bkt"), Key: aws.String("doc"), IfMatch: v4.ETag})
+	apiError(t, err, CodeNoSuchKey, 404)
 }
 
 // TestConditionalPutRace races writers that all hold the same ETag: exactly

@@ -150,7 +150,7 @@ func (s *Service) completeUpload(w http.ResponseWriter, r *http.Request, bucket,
 		Bucket   string   `xml:"Bucket"`
 		Key      string   `xml:"Key"`
 		copyResultXML
-	}{NS: s3NS, Location: "/" + bucket + "/" + key, Bucket: bucket, Key: key, copyResultXML: h2copyResult(&info)}
+	}{NS: s3NS, Location: "/" + bucket + "/" + key, Bucket: bucket, Key: key, copyResultXML: copyResult(&info)}
 	out.copyResultXML.NS, out.LastModified = "", ""
 	writeXML(w, out)
 	return nil
@@ -206,7 +206,7 @@ func (s *Service) listParts(w http.ResponseWriter, r *http.Request, bucket, key,
 		}
 		px := partXML{PartNumber: p.PartNumber, LastModified: timeXML(p.LastModified), ETag: p.ETag, Size: p.Size}
 		c := copyResultXML{}
-		h2checksum(&c, p.ChecksumAlgorithm, p.Checksum)
+		setChecksumField(&c, p.ChecksumAlgorithm, p.Checksum)
 		px.ChecksumCRC32, px.ChecksumCRC32C, px.ChecksumCRC64NVME, px.ChecksumSHA1, px.ChecksumSHA256 = c.ChecksumCRC32, c.ChecksumCRC32C, c.ChecksumCRC64NVME, c.ChecksumSHA1, c.ChecksumSHA256
 		out.Parts = append(out.Parts, px)
 	}

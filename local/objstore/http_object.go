@@ -391,7 +391,7 @@ func (s *Service) copyObject(w http.ResponseWriter, r *http.Request, bucket, key
 	if err != nil {
 		return err
 	}
-	out := h2copyResult(&info)
+	out := copyResult(&info)
 	wh := w.Header()
 	if info.VersionID != "" {
 		wh.Set("x-amz-version-id", info.VersionID)
@@ -418,17 +418,17 @@ type copyResultXML struct {
 	ChecksumMD5       string   `xml:"ChecksumMD5,omitempty"`
 }
 
-func h2copyResult(info *ObjectInfo) copyResultXML {
+func copyResult(info *ObjectInfo) copyResultXML {
 	out := copyResultXML{NS: s3NS, ETag: info.ETag, LastModified: timeXML(info.LastModified)}
 	if info.Checksum != "" {
 		out.ChecksumType = "FULL_OBJECT"
 	}
-	h2checksum(&out, info.ChecksumAlgorithm, info.Checksum)
+	setChecksumField(&out, info.ChecksumAlgorithm, info.Checksum)
 	return out
 }
 
-// h2checksum puts a checksum into the result field for its algorithm.
-func h2checksum(out *copyResultXML, alg, value string) {
+// setChecksumField puts a checksum into the result field for its algorithm.
+func setChecksumField(out *copyResultXML, alg, value string) {
 	switch alg {
 	case AlgCRC32:
 		out.ChecksumCRC32 = value

@@ -392,7 +392,10 @@ func (s *Service) finish(seq uint64, dropped []string) error {
 		if s.compacting.CompareAndSwap(false, true) {
 			defer s.compacting.Store(false)
 			s.mu.Lock()
-			err := s.compact()
+			var err error
+			if !s.closed.Load() {
+				err = s.compact()
+			}
 			s.mu.Unlock()
 			if err != nil {
 				s.log.Error("compact journal", "err", err)

@@ -81,7 +81,7 @@ func (fr *frame) attemptParallel(ctx context.Context, e *evalCtx, raw any) (any,
 		cancel()
 	}
 	if firstErr != nil {
-		if h != nil {
+		if h != nil && ctx.Err() == nil {
 			h.emit(&fr.prev, Event{Type: "ParallelStateFailed"})
 		}
 		return nil, nil, firstErr
@@ -333,7 +333,7 @@ func (fr *frame) attemptMap(ctx context.Context, e *evalCtx, raw any) (any, map[
 		cancel()
 	}
 	if failErr != nil {
-		if h != nil {
+		if h != nil && ctx.Err() == nil {
 			h.emit(&fr.prev, Event{Type: "MapStateFailed"})
 		}
 		return nil, nil, failErr

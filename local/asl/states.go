@@ -16,6 +16,10 @@ var enteredTypes = [...]string{
 	kindParallel: "ParallelStateEntered", kindMap: "MapStateEntered",
 }
 
+var abortedTypes = [...]string{
+	kindTask: "TaskStateAborted", kindWait: "WaitStateAborted", kindParallel: "ParallelStateAborted", kindMap: "MapStateAborted",
+}
+
 var exitedTypes = [...]string{
 	kindPass: "PassStateExited", kindTask: "TaskStateExited", kindChoice: "ChoiceStateExited",
 	kindWait: "WaitStateExited", kindSucceed: "SucceedStateExited",
@@ -62,7 +66,15 @@ func (fr *frame) runState(ctx context.Context, st *state, raw any) (any, *state,
 	}
 	if err != nil {
 		if h != nil {
-			fr.noteEvaluationFailure(st, err)
+			var ee *ExecError
+			var susp *Suspended
+			switch {
+			case errors.As(err, &ee):
+				fr.noteEvaluationFailure(st, err)
+			case errors.As(err, &susp):
+			case abortedTypes[st.kind] != "":
+				h.emit(&fr.prev, Event{Type: abortedTypes[st.kind]})
+			}
 		}
 		return nil, nil, err
 	}

@@ -237,6 +237,9 @@ func TestContextCancel(t *testing.T) {
 	if last.Type != "ExecutionAborted" || last.ExecutionAborted.Error != "Stopped" || last.ExecutionAborted.Cause != "by the user" {
 		t.Errorf("last event = %+v %+v", last, last.ExecutionAborted)
 	}
+	if prev := events[len(events)-2]; prev.Type != "WaitStateAborted" {
+		t.Errorf("event before the abort = %s, want WaitStateAborted", prev.Type)
+	}
 }
 
 func TestExecutionTimeout(t *testing.T) {

@@ -42,9 +42,15 @@ type ExecError struct {
 	ErrorName string // e.g. "States.TaskFailed" or "DragonValidationException"
 	Cause     string
 
-	location string // the field of a JSONata evaluation failure
-	reported bool   // an EvaluationFailed event was recorded
+	location    string // the field of a JSONata evaluation failure
+	reported    bool   // an EvaluationFailed event was recorded
+	execTimeout bool   // the execution exceeded the machine's TimeoutSeconds
 }
+
+// ExecutionTimedOut reports whether the execution failed because it ran
+// longer than the state machine's TimeoutSeconds (status TIMED_OUT), as
+// opposed to a state's States.Timeout.
+func (e *ExecError) ExecutionTimedOut() bool { return e.execTimeout }
 
 // NewError returns an *ExecError with the given error name and cause.
 func NewError(name, cause string) *ExecError { return &ExecError{ErrorName: name, Cause: cause} }

@@ -261,6 +261,7 @@ func (ex *execution) drive(ctx context.Context, fr *frame, st *state, input any)
 		select {
 		case <-timedOut:
 			ee := failf(ErrTimeout, "The execution timed out after %v seconds", sm.timeout)
+			ee.execTimeout = true
 			if ex.hist != nil {
 				ex.hist.emit(&fr.prev, Event{Type: "ExecutionTimedOut", ExecutionTimedOut: &ErrorDetails{Error: ee.ErrorName, Cause: ee.Cause}})
 			}

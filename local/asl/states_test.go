@@ -261,8 +261,8 @@ func TestExecutionTimeout(t *testing.T) {
 	var last string
 	_, err = sm.Run(ctx, map[string]any{}, RunOptions{Tasks: tasks, Clock: clock, History: func(e Event) { last = e.Type }})
 	var ee *ExecError
-	if !errors.As(err, &ee) || ee.ErrorName != ErrTimeout {
-		t.Fatalf("err = %v, want States.Timeout", err)
+	if !errors.As(err, &ee) || ee.ErrorName != ErrTimeout || !ee.ExecutionTimedOut() {
+		t.Fatalf("err = %v, want the execution's States.Timeout", err)
 	}
 	if last != "ExecutionTimedOut" {
 		t.Errorf("last event = %s", last)

@@ -198,7 +198,7 @@ func TestTaskTimeouts(t *testing.T) {
 	}
 	_, err, types := runWith(task(`"TimeoutSeconds":5,`), slow(6*time.Second))
 	var ee *ExecError
-	if !errors.As(err, &ee) || ee.ErrorName != ErrTimeout {
+	if !errors.As(err, &ee) || ee.ErrorName != ErrTimeout || ee.ExecutionTimedOut() {
 		t.Fatalf("err = %v, want States.Timeout", err)
 	}
 	if !strings.Contains(strings.Join(types, ","), "TaskTimedOut") {

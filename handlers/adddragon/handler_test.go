@@ -217,12 +217,12 @@ func TestServiceErrorsAreRetryableFailures(t *testing.T) {
 	}
 }
 
-// TestConcurrentAddsThroughTheHandler is the concurrency check at
-// the function level: 64 distinct dragons and 16 adds of one name, each from
-// its own function instance.
+// TestConcurrentAddsThroughTheHandler repeats, at the function level and
+// smaller, the concurrency check of package catalog (64 + 16 adds there):
+// distinct dragons and adds of one name, each from its own function instance.
 func TestConcurrentAddsThroughTheHandler(t *testing.T) {
 	f := newFixture(t)
-	const distinct, same = 64, 16
+	const distinct, same = 16, 4
 	errs := make([]error, distinct+same)
 	var wg sync.WaitGroup
 	for i := range distinct + same {

@@ -187,6 +187,15 @@ func BenchmarkHandler(b *testing.B) {
 				}
 			})
 		})
+		b.Run("put-"+name+"-1writer", func(b *testing.B) {
+			w := &discardWriter{h: http.Header{}}
+			for i := 0; i < b.N; i++ {
+				r := httptest.NewRequest(http.MethodPut, fmt.Sprintf("/bench/k/%d?x-id=PutObject", i%1000), strings.NewReader(kib))
+				r.Header.Set("X-Amz-Checksum-Crc32", sum)
+				clear(w.h)
+				s.ServeHTTP(w, r)
+			}
+		})
 		b.Run("get-"+name, func(b *testing.B) {
 			b.SetParallelism(benchParallelism)
 			b.RunParallel(func(pb *testing.PB) {

@@ -1,9 +1,11 @@
 package asl
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestParseValid(t *testing.T) {
@@ -155,6 +157,14 @@ func FuzzParse(f *testing.F) {
 		}
 		if sm.top.start == nil {
 			t.Fatal("valid machine without a start state")
+		}
+		// A valid machine runs without panicking (loops are cut short).
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+		defer cancel()
+		_, err = sm.Run(ctx, map[string]any{"a": 1.0, "i": []any{1.0, 2.0}, "s": 1.0}, RunOptions{Clock: NewFakeClock(t0), Tasks: &recorder{}})
+		var ee *ExecError
+		if err != nil && !errors.As(err, &ee) && ctx.Err() == nil {
+			t.Fatalf("Run returned %v", err)
 		}
 	})
 }

@@ -51,3 +51,15 @@ func FuzzAttributesMD5(f *testing.F) {
 		}
 	})
 }
+
+func TestValidNumber(t *testing.T) {
+	for v, want := range map[string]bool{
+		"0": true, "-12": true, "+3.5": true, "1e10": true, "2.5E-3": true, ".5": true, "5.": true,
+		"": false, "-": false, "NaN": false, "Inf": false, "0x10": false, "1e": false, "1 ": false, "abc": false,
+		"1234567890123456789012345678901234567890": false,
+	} {
+		if got := validNumber(v); got != want {
+			t.Errorf("validNumber(%q) = %v, want %v", v, got, want)
+		}
+	}
+}

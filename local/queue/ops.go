@@ -205,7 +205,7 @@ func validateAttributes(attrs map[string]Attribute) error {
 				return sqsError(CodeInvalidMessageContents, "Invalid characters in the value of message attribute '%s'.", n)
 			}
 		case "Number":
-			if _, err := strconv.ParseFloat(strings.TrimSpace(a.StringValue), 64); err != nil {
+			if !validNumber(a.StringValue) {
 				return errInvalidParam("Could not cast message attribute '%s' value to number.", n)
 			}
 		case "Binary":
@@ -217,6 +217,45 @@ func validateAttributes(attrs map[string]Attribute) error {
 		}
 	}
 	return nil
+}
+
+// validNumber reports whether v is a decimal number as SQS's Number attributes
+// take it: an optional sign, digits with an optional fraction, an optional
+// exponent, and at most 38 significant digits.
+func validNumber(v string) bool {
+	i, digits := 0, 0
+	if i < len(v) && (v[i] == '+' || v[i] == '-') {
+		i++
+	}
+	start := i
+	for i < len(v) && v[i] >= '0' && v[i] <= '9' {
+		i++
+		digits++
+	}
+	if i < len(v) && v[i] == '.' {
+		i++
+		for i < len(v) && v[i] >= '0' && v[i] <= '9' {
+			i++
+			digits++
+		}
+	}
+	if digits == 0 || i == start {
+		return false
+	}
+	if i < len(v) && (v[i] == 'e' || v[i] == 'E') {
+		i++
+		if i < len(v) && (v[i] == '+' || v[i] == '-') {
+			i++
+		}
+		exp := i
+		for i < len(v) && v[i] >= '0' && v[i] <= '9' {
+			i++
+		}
+		if i == exp {
+			return false
+		}
+	}
+	return i == len(v) && digits <= 38
 }
 
 // prepare validates what can be checked without the queue's lock and builds the

@@ -121,7 +121,7 @@ func TestParseReportsEveryProblem(t *testing.T) {
 		"INVALID_JSONPATH",
 		"/States/B/Resource",
 		"INVALID_INTRINSIC_FUNCTION",
-		"UNREACHABLE_STATE: State \"B\" is not reachable. at /States/B",
+		"MISSING_TRANSITION_TARGET: State \"B\" is not reachable. at /States/B",
 		"at /States/C,",
 	}
 	msg := de.Error()

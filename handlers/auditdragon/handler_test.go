@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"log/slog"
 	"net/http"
 	"os"
@@ -13,29 +12,18 @@ import (
 	"time"
 
 	lambdaevents "github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/dragons-dev/dragons/dragons/awstest"
-	"github.com/dragons-dev/dragons/handlers/internal/appenv"
+	"github.com/dragons-dev/dragons/handlers/internal/handlertest"
 )
 
-// TestMain sends the X-Ray SDK's messages to the function's logger
-// (discarded here): most tests run without a trace.
-func TestMain(m *testing.M) {
-	appenv.ConfigureXRay(slog.New(slog.NewJSONHandler(io.Discard, nil)))
-	os.Exit(m.Run())
-}
+func TestMain(m *testing.M) { handlertest.Run(m, nil) }
 
-const bucket = "dragons-bucket"
+const bucket = handlertest.Bucket
 
 func newHandler(t *testing.T) (*awstest.S3, *Handler) {
 	t.Helper()
-	srv := awstest.NewS3(bucket)
-	t.Cleanup(srv.Close)
-	cfg := awstest.Config()
-	appenv.Instrument(&cfg)
-	api := s3.NewFromConfig(cfg, func(o *s3.Options) { o.BaseEndpoint = aws.String(srv.URL()) })
+	srv, api := handlertest.NewS3(t)
 	at := time.Date(2026, 3, 14, 9, 27, 0, 0, time.UTC)
 	return srv, &Handler{S3: api, Bucket: bucket, Log: slog.New(slog.NewJSONHandler(&bytes.Buffer{}, nil)), Now: func() time.Time { return at }}
 }

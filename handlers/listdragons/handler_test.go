@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"log/slog"
 	"net/http"
 	"os"
@@ -12,27 +11,19 @@ import (
 	"testing"
 
 	lambdaevents "github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/dragons-dev/dragons/dragons"
 	"github.com/dragons-dev/dragons/dragons/awstest"
 	"github.com/dragons-dev/dragons/dragons/catalog"
-	"github.com/dragons-dev/dragons/handlers/internal/appenv"
+	"github.com/dragons-dev/dragons/handlers/internal/handlertest"
 	"github.com/dragons-dev/dragons/handlers/internal/restapi"
 	"github.com/dragons-dev/dragons/schemas"
 	"github.com/dragons-dev/dragons/seed"
 )
 
-// TestMain sends the X-Ray SDK's messages where the function sends them,
-// to its logger (discarded here): most tests run without a trace, as an
-// untraced invocation would.
-func TestMain(m *testing.M) {
-	appenv.ConfigureXRay(slog.New(slog.NewJSONHandler(io.Discard, nil)))
-	os.Exit(m.Run())
-}
+func TestMain(m *testing.M) { handlertest.Run(m, nil) }
 
-const bucket = "dragons-bucket"
+const bucket = handlertest.Bucket
 
 type fixture struct {
 	s3  *awstest.S3
@@ -42,11 +33,7 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	srv := awstest.NewS3(bucket)
-	t.Cleanup(srv.Close)
-	cfg := awstest.Config()
-	appenv.Instrument(&cfg)
-	api := s3.NewFromConfig(cfg, func(o *s3.Options) { o.BaseEndpoint = aws.String(srv.URL()) })
+	srv, api := handlertest.NewS3(t)
 	cat, err := catalog.New(api, catalog.Location{Bucket: bucket, Key: "Dragons.json"})
 	if err != nil {
 		t.Fatal(err)

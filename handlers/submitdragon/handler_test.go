@@ -7,9 +7,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"strings"
@@ -18,58 +15,23 @@ import (
 	"time"
 
 	lambdaevents "github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-xray-sdk-go/v2/xray"
 
 	"github.com/dragons-dev/dragons/dragons"
 	"github.com/dragons-dev/dragons/dragons/awstest"
-	"github.com/dragons-dev/dragons/handlers/internal/appenv"
+	"github.com/dragons-dev/dragons/handlers/internal/handlertest"
 	"github.com/dragons-dev/dragons/handlers/internal/restapi"
 	"github.com/dragons-dev/dragons/handlers/internal/telemetry"
 	"github.com/dragons-dev/dragons/schemas"
 )
 
-// captured collects the segments the X-Ray SDK would send to the daemon.
-type captured struct {
-	mu   sync.Mutex
-	segs []*xray.Segment
-}
+var emitter = &handlertest.Emitter{}
 
-func (c *captured) Emit(seg *xray.Segment) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.segs = append(c.segs, seg)
-}
-
-func (c *captured) RefreshEmitterWithAddress(*net.UDPAddr) {}
-
-func (c *captured) find(name string) *xray.Segment {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for _, s := range c.segs {
-		if s.Name == name {
-			return s
-		}
-	}
-	return nil
-}
-
-var emitter = &captured{}
-
-// TestMain routes the X-Ray SDK's messages to a discarded logger and
-// captures emitted segments instead of sending them to a daemon.
-func TestMain(m *testing.M) {
-	appenv.ConfigureXRay(slog.New(slog.NewJSONHandler(io.Discard, nil)))
-	if err := xray.Configure(xray.Config{Emitter: emitter}); err != nil {
-		panic(err)
-	}
-	os.Exit(m.Run())
-}
+// TestMain captures emitted X-Ray segments instead of sending them.
+func TestMain(m *testing.M) { handlertest.Run(m, emitter) }
 
 const (
-	bucket  = "dragons-bucket"
+	bucket  = handlertest.Bucket
 	machine = "arn:aws:states:us-east-1:000000000000:stateMachine:AddDragonStateMachine"
 )
 
@@ -83,12 +45,8 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	s3srv := awstest.NewS3(bucket)
-	t.Cleanup(s3srv.Close)
-	sfnsrv := awstest.NewStepFunctions()
-	t.Cleanup(sfnsrv.Close)
-	cfg := awstest.Config()
-	appenv.Instrument(&cfg)
+	s3srv, s3api := handlertest.NewS3(t)
+	sfnsrv, sfnapi := handlertest.NewStepFunctions(t)
 	v, err := dragons.NewValidator()
 	if err != nil {
 		t.Fatal(err)
@@ -96,12 +54,12 @@ func newFixture(t *testing.T) *fixture {
 	f := &fixture{s3: s3srv, sfn: sfnsrv, metrics: &strings.Builder{}, clock: time.Date(2026, 3, 14, 9, 26, 53, 0, time.UTC)}
 	ids := 0
 	f.h = &Handler{
-		S3:              s3.NewFromConfig(cfg, func(o *s3.Options) { o.BaseEndpoint = aws.String(s3srv.URL()) }),
-		SFN:             sfn.NewFromConfig(cfg, func(o *sfn.Options) { o.BaseEndpoint = aws.String(sfnsrv.URL()) }),
+		S3:              s3api,
+		SFN:             sfnapi,
 		Bucket:          bucket,
 		StateMachineArn: machine,
 		Validator:       v,
-		Log:             slog.New(slog.NewJSONHandler(io.Discard, nil)),
+		Log:             handlertest.Logger(),
 		Metrics:         telemetry.NewMetrics(f.metrics, "submitDragon", nil),
 		Now:             func() time.Time { return f.clock },
 		NewID: func() string {
@@ -280,7 +238,7 @@ func TestTraceHeaderAndAnnotations(t *testing.T) {
 	if !strings.Contains(c.HTTPTraceHeader, "Root=1-65f2a1b3-aaaaaaaaaaaaaaaaaaaaaaaa") {
 		t.Errorf("StartExecution HTTP X-Amzn-Trace-Id = %q", c.HTTPTraceHeader)
 	}
-	seg := emitter.find("SubmitDragon")
+	seg := emitter.Find("SubmitDragon")
 	if seg == nil {
 		t.Fatal("no SubmitDragon subsegment emitted")
 	}

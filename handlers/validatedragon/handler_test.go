@@ -5,34 +5,23 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
 	"log/slog"
-	"os"
 	"reflect"
 	"strings"
 	"testing"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/dragons-dev/dragons/dragons"
 	"github.com/dragons-dev/dragons/dragons/awstest"
 	"github.com/dragons-dev/dragons/dragons/catalog"
 	"github.com/dragons-dev/dragons/events"
-	"github.com/dragons-dev/dragons/handlers/internal/appenv"
+	"github.com/dragons-dev/dragons/handlers/internal/handlertest"
 	"github.com/dragons-dev/dragons/handlers/internal/telemetry"
 )
 
-// TestMain sends the X-Ray SDK's messages where the function sends them,
-// to its logger (discarded here): most tests run without a trace, as an
-// untraced invocation would.
-func TestMain(m *testing.M) {
-	appenv.ConfigureXRay(slog.New(slog.NewJSONHandler(io.Discard, nil)))
-	os.Exit(m.Run())
-}
+func TestMain(m *testing.M) { handlertest.Run(m, nil) }
 
 const (
-	bucket = "dragons-bucket"
+	bucket = handlertest.Bucket
 	execID = "0f8fad5b-d9cb-469f-a165-70867728950e"
 )
 
@@ -44,11 +33,7 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	srv := awstest.NewS3(bucket)
-	t.Cleanup(srv.Close)
-	cfg := awstest.Config()
-	appenv.Instrument(&cfg)
-	api := s3.NewFromConfig(cfg, func(o *s3.Options) { o.BaseEndpoint = aws.String(srv.URL()) })
+	srv, api := handlertest.NewS3(t)
 	cat, err := catalog.New(api, catalog.Location{Bucket: bucket, Key: "Dragons.json"})
 	if err != nil {
 		t.Fatal(err)

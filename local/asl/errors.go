@@ -132,8 +132,7 @@ const (
 	CodeDuplicateState   = "DUPLICATE_STATE_NAME"
 	CodeInvalidPath      = "INVALID_JSONPATH"
 	CodeInvalidIntrinsic = "INVALID_INTRINSIC_FUNCTION"
-	CodeInvalidJSONata   = "INVALID_JSONATA"
+	CodeInvalidJSONata   = "INVALID_JSONATA_EXPRESSION"
 	CodeInvalidResource  = "INVALID_RESOURCE"
 	CodeNoTerminalState  = "MISSING_END_STATE"
-	CodeInvalidQueryLang = "INVALID_QUERY_LANGUAGE"
 )

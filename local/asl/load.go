@@ -88,7 +88,8 @@ func Parse(def []byte, opts ...Option) (*StateMachine, error) {
 }
 
 type loader struct {
-	lenient  bool // TestState: transition targets and reachability are not checked
+	topLang  QueryLanguage // the machine's QueryLanguage: states inherit it
+	lenient  bool          // TestState: transition targets and reachability are not checked
 	typ      MachineType
 	compile  QueryCompiler
 	problems []Problem
@@ -113,7 +114,6 @@ func (l *loader) notePath(p *jsonpath.Path) {
 	}
 }
 
-// checkFields reports fields of m that are not in allowed.
 // target resolves a transition. In lenient mode (TestState) an unknown
 // target becomes a placeholder state that is never run.
 func (l *loader) target(g *graph, name string) *state {
@@ -123,10 +123,32 @@ func (l *loader) target(g *graph, name string) *state {
 	return &state{name: name}
 }
 
+// checkFields reports fields of m that are not in allowed, at the location
+// of m itself, with Step Functions' wording.
 func (l *loader) checkFields(m map[string]any, allowed map[string]bool, loc, what string) {
 	for _, k := range sortedKeys(m) {
 		if !allowed[k] {
-			l.problem(CodeSchema, fmt.Sprintf("The field '%s' is not supported by Step Functions for %s", k, what), loc+"/"+escapePointer(k))
+			l.problem(CodeSchema, fmt.Sprintf("Field '%s' is not supported", k), loc)
+		}
+	}
+}
+
+// checkStateFields is checkFields for a state: a field that belongs to the
+// other query language gets the message Step Functions gives for it.
+func (l *loader) checkStateFields(m map[string]any, kind stateKind, lang QueryLanguage, loc string) {
+	allowed := l.allowedFields(kind, lang)
+	other := JSONata
+	if lang == JSONata {
+		other = JSONPath
+	}
+	otherAllowed := l.allowedFields(kind, other)
+	for _, k := range sortedKeys(m) {
+		switch {
+		case allowed[k]:
+		case otherAllowed[k]:
+			l.problem(CodeSchema, fmt.Sprintf("The QueryLanguage is set to '%s', but field '%s' is only supported for the '%s' QueryLanguage", lang, k, other), loc)
+		default:
+			l.problem(CodeSchema, fmt.Sprintf("Field '%s' is not supported", k), loc)
 		}
 	}
 }
@@ -162,6 +184,7 @@ func (l *loader) loadMachine(raw any) *StateMachine {
 	if v, ok := m["QueryLanguage"]; ok {
 		sm.lang = l.queryLanguage(v, "/QueryLanguage")
 	}
+	l.topLang = sm.lang
 	if v, ok := m["TimeoutSeconds"]; ok {
 		n, ok := l.intValue(v, "/TimeoutSeconds", "TimeoutSeconds")
 		if ok {
@@ -269,6 +292,16 @@ func (l *loader) loadGraph(m map[string]any, loc string, lang QueryLanguage, nes
 			g.blocking = true
 		}
 	}
+	// A workflow needs a way to end.
+	terminal := false
+	for _, st := range g.order {
+		if st.end || st.kind == kindSucceed || st.kind == kindFail {
+			terminal = true
+		}
+	}
+	if !terminal && len(g.order) > 0 && !l.lenient {
+		l.problem(CodeNoTerminalState, "Workflow has no terminal state", loc)
+	}
 	// Reachability.
 	if g.start != nil && !l.lenient {
 		seen := map[*state]bool{}
@@ -373,11 +406,11 @@ func (l *loader) loadState(name string, m map[string]any, loc string, parentLang
 	defer func() { l.cur = prev }()
 	if v, ok := m["QueryLanguage"]; ok {
 		st.lang = l.queryLanguage(v, loc+"/QueryLanguage")
-		if parentLang == JSONata && st.lang == JSONPath {
-			l.problem(CodeInvalidQueryLang, "A state cannot use JSONPath when the state machine's QueryLanguage is JSONata", loc+"/QueryLanguage")
+		if l.topLang == JSONata && st.lang == JSONPath {
+			l.problem(CodeSchema, "'QueryLanguage' can not be 'JSONPath' if set to 'JSONata' for whole state machine", loc)
 		}
 	}
-	l.checkFields(m, l.allowedFields(kind, st.lang), loc, fmt.Sprintf("%s states using %s", typ, st.lang))
+	l.checkStateFields(m, kind, st.lang, loc)
 	if c, ok := m["Comment"]; ok {
 		if _, ok := c.(string); !ok {
 			l.problem(CodeSchema, "The field 'Comment' must be a string", loc+"/Comment")
@@ -713,12 +746,9 @@ func (l *loader) loadParallel(st *state, m map[string]any, loc string) {
 			l.problem(CodeSchema, "A branch must be an object", bloc)
 			continue
 		}
-		l.checkFields(bm, set("StartAt", "States", "Comment", "QueryLanguage"), bloc, "a Parallel branch")
-		lang := st.lang
-		if v, ok := bm["QueryLanguage"]; ok {
-			lang = l.queryLanguage(v, bloc+"/QueryLanguage")
-		}
-		g := l.loadGraph(bm, bloc, lang, true)
+		l.checkFields(bm, set("StartAt", "States", "Comment"), bloc, "a Parallel branch")
+		// Branch states inherit the machine's language, not the Parallel state's.
+		g := l.loadGraph(bm, bloc, l.topLang, true)
 		st.branches = append(st.branches, g)
 	}
 }
@@ -745,7 +775,7 @@ func (l *loader) loadMap(st *state, m map[string]any, loc string) {
 		l.problem(CodeSchema, "The item processor must be an object", ploc)
 		return
 	}
-	l.checkFields(pm, set("StartAt", "States", "Comment", "ProcessorConfig", "QueryLanguage"), ploc, "a Map item processor")
+	l.checkFields(pm, set("StartAt", "States", "Comment", "ProcessorConfig"), ploc, "a Map item processor")
 	if pc, ok := pm["ProcessorConfig"]; ok {
 		pcm, ok := pc.(map[string]any)
 		if !ok {
@@ -766,12 +796,9 @@ func (l *loader) loadMap(st *state, m map[string]any, loc string) {
 			}
 		}
 	}
-	lang := st.lang
-	if v, ok := pm["QueryLanguage"]; ok {
-		lang = l.queryLanguage(v, ploc+"/QueryLanguage")
-	}
+	// Item processor states inherit the machine's language, not the Map's.
 	prev := l.cur
-	st.processor = l.loadGraph(pm, ploc, lang, true)
+	st.processor = l.loadGraph(pm, ploc, l.topLang, true)
 	l.cur = prev
 
 	if st.lang == JSONPath {

@@ -108,7 +108,7 @@ func TestTestStateErrors(t *testing.T) {
 	}
 	_, err = TestState(context.Background(), TestStateInput{Definition: []byte(`{"Type":"Pass","Foo":1,"End":true}`)})
 	var de *DefinitionError
-	if errors.As(err, &de) && de.Problems[0].Location != "/Foo" {
-		t.Errorf("location = %q, want /Foo", de.Problems[0].Location)
+	if !errors.As(err, &de) || de.Problems[0].Location != "" || de.Problems[0].Message != "Field 'Foo' is not supported" {
+		t.Errorf("problem = %+v, want Field 'Foo' is not supported at the state", de)
 	}
 }

@@ -304,7 +304,7 @@ func (ev *evaluator) evalPath(n *node, input any, e *env) (any, error) {
 			seq := newSeq()
 			if tuples != nil {
 				for _, t := range tuples.items {
-					seq.push(t.(tuple)["@"])
+					seq.push(asTuple(t)["@"])
 				}
 			}
 			result = seq
@@ -412,6 +412,15 @@ func (ev *evaluator) evalStages(stages []stage, input any, e *env) (any, error) 
 	return res, nil
 }
 
+// asTuple returns v as a tuple; a value that is not one becomes the
+// context item of a new tuple.
+func asTuple(v any) tuple {
+	if t, ok := v.(tuple); ok {
+		return t
+	}
+	return tuple{"@": v}
+}
+
 func tupleEnv(e *env, t tuple) *env {
 	f := &env{parent: e, vars: make(map[string]any, len(t))}
 	for k, v := range t {
@@ -463,7 +472,7 @@ func (ev *evaluator) evalTupleStep(step *node, input any, tuples *jarr, e *env) 
 		}
 	}
 	for _, tv := range tuples.items {
-		tb := tv.(tuple)
+		tb := asTuple(tv)
 		res, err := ev.eval(step, tb["@"], tupleEnv(e, tb))
 		if err != nil {
 			return nil, err
@@ -485,7 +494,7 @@ func (ev *evaluator) evalTupleStep(step *node, input any, tuples *jarr, e *env) 
 				t[k] = v
 			}
 			if resIsTuples {
-				for k, v := range rv.(tuple) {
+				for k, v := range asTuple(rv) {
 					t[k] = v
 				}
 			} else {
@@ -554,7 +563,7 @@ func (ev *evaluator) evalFilter(pred *node, input any, e *env) (any, error) {
 	for index, item := range items {
 		ctxItem, fenv := item, e
 		if results.tupleStream {
-			t := item.(tuple)
+			t := asTuple(item)
 			ctxItem, fenv = t["@"], tupleEnv(e, t)
 		}
 		res, err := ev.eval(pred, ctxItem, fenv)
@@ -711,7 +720,7 @@ func (ev *evaluator) evalGroup(pairs []pair, n *node, input any, e *env) (any, e
 	for _, item := range items {
 		ctxItem, genv := item, e
 		if reduce {
-			t := item.(tuple)
+			t := asTuple(item)
 			ctxItem, genv = t["@"], tupleEnv(e, t)
 		}
 		for pi, p := range pairs {
@@ -762,7 +771,7 @@ func (ev *evaluator) evalGroup(pairs []pair, n *node, input any, e *env) (any, e
 func reduceTuples(data any) tuple {
 	items, ok := arrayItems(data)
 	if !ok {
-		t := data.(tuple)
+		t := asTuple(data)
 		out := make(tuple, len(t))
 		for k, v := range t {
 			out[k] = v
@@ -770,12 +779,12 @@ func reduceTuples(data any) tuple {
 		return out
 	}
 	out := tuple{}
-	first := items[0].(tuple)
+	first := asTuple(items[0])
 	for k, v := range first {
 		out[k] = v
 	}
 	for _, it := range items[1:] {
-		for k, v := range it.(tuple) {
+		for k, v := range asTuple(it) {
 			out[k] = appendValues(out[k], v)
 		}
 	}
@@ -823,8 +832,8 @@ func (ev *evaluator) evalSort(n *node, input any, e *env) (any, error) {
 			ca, ea := a, e
 			cb, eb := b, e
 			if isTuple {
-				ca, ea = a.(tuple)["@"], tupleEnv(e, a.(tuple))
-				cb, eb = b.(tuple)["@"], tupleEnv(e, b.(tuple))
+				ca, ea = asTuple(a)["@"], tupleEnv(e, asTuple(a))
+				cb, eb = asTuple(b)["@"], tupleEnv(e, asTuple(b))
 			}
 			av, err := ev.eval(term.expr, ca, ea)
 			if err != nil {

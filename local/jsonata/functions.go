@@ -48,6 +48,12 @@ func init() {
 	defineAWSFunctions()
 }
 
+// missingArg reports an argument that the function needs but that
+// evaluated to undefined.
+func missingArg(i int, name string) *Error {
+	return fnErr("T0410", Undefined, "argument %d of function %q is undefined", i, name)
+}
+
 func fnErr(code string, value any, format string, args ...any) *Error {
 	return &Error{Code: code, Position: -1, Value: value, Message: fmt.Sprintf(format, args...)}
 }
@@ -309,8 +315,8 @@ func defineArrayFunctions() {
 		if a[0] == Undefined {
 			return Undefined, nil
 		}
-		fn := a[1].(callable)
-		if fn.arity() < 2 {
+		fn, ok := a[1].(callable)
+		if !ok || fn.arity() < 2 {
 			return nil, fnErr("D3050", nil, "the second argument of reduce must be a function with at least two arguments")
 		}
 		items, _ := arrayItems(a[0])

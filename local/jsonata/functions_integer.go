@@ -12,13 +12,21 @@ func defineIntegerFunctions() {
 		if a[0] == Undefined {
 			return Undefined, nil
 		}
-		return formatIntegerPicture(a[0].(float64), a[1].(string))
+		pic, ok := a[1].(string)
+		if !ok {
+			return nil, missingArg(2, "formatInteger")
+		}
+		return formatIntegerPicture(a[0].(float64), pic)
 	})
 	define("parseInteger", "<s-s:n>", func(ev *evaluator, c *call, a []any) (any, error) {
 		if a[0] == Undefined {
 			return Undefined, nil
 		}
-		return parseIntegerPicture(a[0].(string), a[1].(string))
+		pic, ok := a[1].(string)
+		if !ok {
+			return nil, missingArg(2, "parseInteger")
+		}
+		return parseIntegerPicture(a[0].(string), pic)
 	})
 }
 

@@ -74,6 +74,9 @@ func defineNumericFunctions() {
 		if a[0] == Undefined {
 			return Undefined, nil
 		}
+		if a[1] == Undefined {
+			return nil, missingArg(2, "power")
+		}
 		r := math.Pow(a[0].(float64), a[1].(float64))
 		if math.IsInf(r, 0) || math.IsNaN(r) {
 			return nil, fnErr("D3061", nil, "the power function has resulted in a value that cannot be represented as a JSON number: base=%s, exponent=%s", formatNumberJS(a[0].(float64)), formatNumberJS(a[1].(float64)))
@@ -101,7 +104,11 @@ func defineNumericFunctions() {
 		if a[0] == Undefined {
 			return Undefined, nil
 		}
-		return formatNumberPicture(a[0].(float64), a[1].(string), a[2])
+		pic, ok := a[1].(string)
+		if !ok {
+			return nil, missingArg(2, "formatNumber")
+		}
+		return formatNumberPicture(a[0].(float64), pic, a[2])
 	})
 }
 

@@ -245,6 +245,10 @@ func TestJSONataStates(t *testing.T) {
 	} else if d := r0.events[2].EvaluationFailed; d.State != "P" || d.Location != "Output" || d.Error != ErrQueryEvaluationError {
 		t.Errorf("EvaluationFailed = %+v", d)
 	}
+	r1 := run(t, `{"QueryLanguage":"JSONata","StartAt":"P","States":{"P":{"Type":"Pass","Output":{"a":{"b":[1,"{% $nope %}"]}},"End":true}}}`, `{}`, nil)
+	if ee := r1.wantError(t, ErrQueryEvaluationError); !strings.Contains(ee.Cause, "the field 'Output/a/b[1]'") {
+		t.Errorf("cause = %s", ee.Cause)
+	}
 	tasks := withTasks(map[string]taskFn{"arn:aws:states:::fail:x": fails("Boom", "bad")})
 	r := run(t, `{"QueryLanguage":"JSONata","StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::fail:x","Catch":[{"ErrorEquals":["States.ALL"],"Output":{"e":"{% $states.errorOutput.Error %}"},"Assign":{"c":"{% $states.errorOutput.Cause %}"},"Next":"D"}],"End":true},
 			"D":{"Type":"Pass","Output":"{% $states.input.e & '/' & $c %}","End":true}}}`, `{}`, tasks)

@@ -13,12 +13,12 @@ func defaultQueryCompiler(src string) (QueryFunc, error) {
 	if err != nil {
 		return nil, err
 	}
-	return func(ctx context.Context, input any, vars map[string]any, now time.Time) (any, bool, error) {
+	return func(ctx context.Context, vars map[string]any, now time.Time) (any, bool, error) {
 		opts := jsonata.EvalOptions{}
 		if !now.IsZero() {
 			opts.Now = func() time.Time { return now }
 		}
-		v, err := x.EvalWith(ctx, input, vars, opts)
+		v, err := x.EvalWith(ctx, jsonata.Undefined, vars, opts)
 		if err != nil {
 			return nil, false, err
 		}

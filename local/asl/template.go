@@ -250,7 +250,7 @@ func (l *loader) compileQuery(v any, field, loc string) *queryTemplate {
 	case map[string]any:
 		out := &queryTemplate{kind: tObject, static: true, field: field}
 		for _, k := range sortedKeys(t) {
-			ft := l.compileQuery(t[k], field, loc+"/"+escapePointer(k))
+			ft := l.compileQuery(t[k], field+"/"+k, loc+"/"+escapePointer(k))
 			if !ft.static {
 				out.static = false
 			}
@@ -263,7 +263,7 @@ func (l *loader) compileQuery(v any, field, loc string) *queryTemplate {
 	case []any:
 		out := &queryTemplate{kind: tArray, static: true, field: field}
 		for i, e := range t {
-			et := l.compileQuery(e, field, fmt.Sprintf("%s/%d", loc, i))
+			et := l.compileQuery(e, fmt.Sprintf("%s[%d]", field, i), fmt.Sprintf("%s/%d", loc, i))
 			if !et.static {
 				out.static = false
 			}
@@ -303,7 +303,7 @@ func (t *queryTemplate) evalInner(ctx context.Context, e *evalCtx) (any, error) 
 	}
 	switch t.kind {
 	case tCall:
-		v, err := t.expr.eval(ctx, e.statesInput, e.queryVars(), e.now())
+		v, err := t.expr.eval(ctx, e.queryVars(), e.now())
 		if err != nil {
 			var ee *ExecError
 			if errors.As(err, &ee) {
@@ -401,7 +401,7 @@ func (l *loader) compileAssign(v any, lang QueryLanguage, loc string) *assignBlo
 			a.path = append(a.path, t)
 		} else {
 			a.names = append(a.names, name)
-			a.query = append(a.query, l.compileQuery(m[k], "Assign", floc))
+			a.query = append(a.query, l.compileQuery(m[k], "Assign/"+name, floc))
 		}
 	}
 	return a
@@ -433,7 +433,7 @@ func (a *assignBlock) eval(ctx context.Context, e *evalCtx, data any) (map[strin
 		} else {
 			v, err = a.query[i].evalInner(ctx, e)
 			if err == nil && v == undefined {
-				err = failf(ErrQueryEvaluationError, "An error occurred while executing the state '%s'. The JSONata expression '%s' specified for the field 'Assign/%s' returned nothing (undefined).", e.st.name, a.query[i].src, n)
+				err = a.query[i].undefinedError(e)
 			}
 		}
 		if err != nil {

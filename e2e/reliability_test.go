@@ -227,6 +227,7 @@ func TestTraceOfOnePost(t *testing.T) {
 			t.Fatal(err)
 		}
 		segs := map[string]map[string]any{}
+		ids := map[string]bool{} // every segment and subsegment id
 		origins := map[string]int{}
 		names := map[string]bool{}
 		if len(out.Traces) == 1 {
@@ -234,6 +235,7 @@ func TestTraceOfOnePost(t *testing.T) {
 				var doc map[string]any
 				_ = json.Unmarshal([]byte(aws.ToString(s.Document)), &doc)
 				segs[doc["id"].(string)] = doc
+				collectIDs(doc, ids)
 				origin, _ := doc["origin"].(string)
 				origins[origin]++
 				names[fmt.Sprint(doc["name"])] = true
@@ -246,10 +248,14 @@ func TestTraceOfOnePost(t *testing.T) {
 			}
 		}
 		// gateway, submit, validate, add and the consumer's function segments.
-		if complete && origins["AWS::Lambda::Function"] >= 4 {
+		subNames := map[string]bool{}
+		for _, doc := range segs {
+			collectNames(doc, subNames)
+		}
+		if complete && origins["AWS::Lambda::Function"] >= 4 && names[e.stackID("AuditDragonFunction")] && subNames["S3"] {
 			for sid, doc := range segs {
 				if p, ok := doc["parent_id"].(string); ok {
-					if _, found := segs[p]; !found {
+					if !ids[p] {
 						t.Fatalf("segment %s (%v) names parent %s, which is not in the trace", sid, doc["name"], p)
 					}
 				} else if doc["origin"] != "AWS::ApiGateway::Stage" {
@@ -259,8 +265,32 @@ func TestTraceOfOnePost(t *testing.T) {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("trace %s has origins %v (names %v), want %v and at least 4 function segments", root, origins, names, want)
+			t.Fatalf("trace %s has origins %v (names %v, all %v), want %v, 4 function segments including the consumer, and S3 calls", root, origins, names, subNames, want)
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// collectIDs records the ids of a segment document and all its subsegments.
+func collectIDs(doc map[string]any, ids map[string]bool) {
+	if id, ok := doc["id"].(string); ok {
+		ids[id] = true
+	}
+	subs, _ := doc["subsegments"].([]any)
+	for _, s := range subs {
+		if m, ok := s.(map[string]any); ok {
+			collectIDs(m, ids)
+		}
+	}
+}
+
+// collectNames records the names of a segment document and all its subsegments.
+func collectNames(doc map[string]any, names map[string]bool) {
+	names[fmt.Sprint(doc["name"])] = true
+	subs, _ := doc["subsegments"].([]any)
+	for _, s := range subs {
+		if m, ok := s.(map[string]any); ok {
+			collectNames(m, names)
+		}
 	}
 }

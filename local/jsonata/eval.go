@@ -36,6 +36,9 @@ type evaluator struct {
 	nowSet   bool
 	maxDepth int
 	maxSteps int
+	// the caller's variables and the frame for top-level bindings, kept
+	// here to save allocations
+	top, frame env
 }
 
 func evaluateRoot(ctx context.Context, e *Expr, input any, vars map[string]any, opts EvalOptions) (res any, err error) {
@@ -54,8 +57,9 @@ func evaluateRoot(ctx context.Context, e *Expr, input any, vars map[string]any, 
 	if a, ok := input.([]any); ok {
 		input = &jarr{sequence: true, outerWrapper: true, items: []any{a}}
 	}
-	top := &env{vars: vars}
-	v, err := ev.eval(e.root, input, top.child())
+	ev.top.vars = vars
+	ev.frame.parent = &ev.top
+	v, err := ev.eval(e.root, input, &ev.frame)
 	if err != nil {
 		return nil, err
 	}
@@ -260,11 +264,11 @@ func lookupField(input any, key string) any {
 }
 
 func (ev *evaluator) evalPath(n *node, input any, e *env) (any, error) {
-	var inputSeq any
+	// inputSeq is the sequence the next step maps over; while single is
+	// set it is the one item input, which saves allocating a sequence.
+	inputSeq, single := input, true
 	if isArray(input) && n.steps[0].kind != kVariable {
-		inputSeq = input
-	} else {
-		inputSeq = newSeq(input)
+		single = false
 	}
 	var result any = Undefined
 	isTuple := false
@@ -274,13 +278,21 @@ func (ev *evaluator) evalPath(n *node, input any, e *env) (any, error) {
 			isTuple = true
 		}
 		var err error
+		seq := func() any {
+			if single {
+				return newSeq(inputSeq)
+			}
+			return inputSeq
+		}
 		switch {
 		case i == 0 && step.consArray:
-			result, err = ev.eval(step, inputSeq, e)
+			result, err = ev.eval(step, seq(), e)
 		case isTuple:
-			tuples, err = ev.evalTupleStep(step, inputSeq, tuples, e)
+			tuples, err = ev.evalTupleStep(step, seq(), tuples, e)
+		case step.kind == kSort:
+			result, err = ev.evalStep(step, seq(), false, e, i == len(n.steps)-1)
 		default:
-			result, err = ev.evalStep(step, inputSeq, e, i == len(n.steps)-1)
+			result, err = ev.evalStep(step, inputSeq, single, e, i == len(n.steps)-1)
 		}
 		if err != nil {
 			return nil, err
@@ -294,7 +306,7 @@ func (ev *evaluator) evalPath(n *node, input any, e *env) (any, error) {
 			}
 		}
 		if step.focus == "" {
-			inputSeq = result
+			inputSeq, single = result, !isArray(result)
 		}
 	}
 	if isTuple {
@@ -339,7 +351,10 @@ func (ev *evaluator) evalPath(n *node, input any, e *env) (any, error) {
 	return result, nil
 }
 
-func (ev *evaluator) evalStep(step *node, input any, e *env, last bool) (any, error) {
+// evalStep maps a path step over input (the single item input when single
+// is set) and flattens the results into a sequence. A single non-array
+// result is returned as it is: it stands for a sequence of one.
+func (ev *evaluator) evalStep(step *node, input any, single bool, e *env, last bool) (any, error) {
 	if step.kind == kSort {
 		res, err := ev.evalSort(step, input, e)
 		if err != nil {
@@ -347,11 +362,20 @@ func (ev *evaluator) evalStep(step *node, input any, e *env, last bool) (any, er
 		}
 		return ev.evalStages(step.stages, res, e)
 	}
-	items, ok := arrayItems(input)
-	if !ok {
-		items = []any{input}
+	var one [1]any
+	var items []any
+	if single {
+		one[0] = input
+		items = one[:]
+	} else if items, single = arrayItems(input); !single {
+		one[0] = input
+		items = one[:]
 	}
-	results := make([]any, 0, len(items))
+	var buf [1]any
+	results := buf[:0]
+	if len(items) > 1 {
+		results = make([]any, 0, len(items))
+	}
 	for _, it := range items {
 		res, err := ev.eval(step, it, e)
 		if err != nil {
@@ -368,11 +392,17 @@ func (ev *evaluator) evalStep(step *node, input any, e *env, last bool) (any, er
 			results = append(results, res)
 		}
 	}
-	if last && len(results) == 1 {
-		if a, ok := results[0].([]any); ok {
-			return a, nil
-		}
-		if a, ok := results[0].(*jarr); ok && !a.sequence {
+	if len(results) == 1 {
+		switch a := results[0].(type) {
+		case []any:
+			if last {
+				return a, nil
+			}
+		case *jarr:
+			if last && !a.sequence {
+				return a, nil
+			}
+		default:
 			return a, nil
 		}
 	}

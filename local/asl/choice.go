@@ -238,7 +238,7 @@ func (fr *frame) runChoice(ctx context.Context, e *evalCtx, raw any) (any, *stat
 			}
 			b, ok := v.(bool)
 			if !ok {
-				return nil, nil, nil, failf(ErrQueryEvaluationError, "An error occurred while executing the state '%s'. The JSONata expression '%s' specified for the field 'Condition' returned an unexpected result type. Expected 'boolean', but was '%s' for value: %s", st.name, r.condition.src, jsonType(v), compactJSON(v))
+				return nil, nil, nil, e.failf(ErrQueryEvaluationError, "The JSONata expression '%s' specified for the field 'Condition' returned an unexpected result type. Expected 'boolean', but was '%s' for value: %s", r.condition.src, jsonType(v), compactJSON(v))
 			}
 			if !b {
 				continue
@@ -325,7 +325,7 @@ func (fr *frame) evalRule(e *evalCtx, r *choiceRule, in any) (bool, error) {
 		return present == r.operand.(bool), nil
 	}
 	if !present {
-		return false, failf(ErrRuntime, "An error occurred while executing the state '%s'. Invalid path '%s': The choice state's condition path references an invalid value.", e.st.name, r.variable)
+		return false, e.failf(ErrRuntime, "Invalid path '%s': The choice state's condition path references an invalid value.", r.variable)
 	}
 	operand := r.operand
 	opTime := r.operandTime
@@ -333,7 +333,7 @@ func (fr *frame) evalRule(e *evalCtx, r *choiceRule, in any) (bool, error) {
 		ov, err := e.resolve(r.operandPath, in)
 		if err != nil {
 			if errors.Is(err, jsonpath.ErrNotFound) {
-				return false, failf(ErrRuntime, "An error occurred while executing the state '%s'. Invalid path '%s': The choice state's condition path references an invalid value.", e.st.name, r.operandPath)
+				return false, e.failf(ErrRuntime, "Invalid path '%s': The choice state's condition path references an invalid value.", r.operandPath)
 			}
 			return false, err
 		}

@@ -262,3 +262,17 @@ func TestJSONataStates(t *testing.T) {
 		{"timeout not a number", `{"QueryLanguage":"JSONata","StartAt":"T","States":{"T":{"Type":"Task","Resource":"` + lambdaInvoke + `","TimeoutSeconds":"{% 'x' %}","End":true}}}`, `{}`, ErrQueryEvaluationError},
 	})
 }
+
+func TestCausePrefix(t *testing.T) {
+	r := run(t, `{"StartAt":"A","States":{"A":{"Type":"Pass","Next":"B"},"B":{"Type":"Pass","Parameters":{"x.$":"$.nope"},"End":true}}}`, `{"flagged":false}`, nil)
+	ee := r.wantError(t, ErrRuntime)
+	want := `An error occurred while executing the state 'B' (entered at the event id #4). The JSONPath '$.nope' specified for the field 'x.$' could not be found in the input '{"flagged":false}'`
+	if ee.Cause != want {
+		t.Errorf("cause = %s\nwant    %s", ee.Cause, want)
+	}
+	r = run(t, `{"QueryLanguage":"JSONata","StartAt":"P","States":{"P":{"Type":"Pass","Output":"{% $sum('a') %}","End":true}}}`, `{}`, nil)
+	ee = r.wantError(t, ErrQueryEvaluationError)
+	if !strings.HasPrefix(ee.Cause, "An error occurred while executing the state 'P' (entered at the event id #2). The JSONata expression '$sum('a')' specified for the field 'Output' threw an error during evaluation. T") {
+		t.Errorf("cause = %s", ee.Cause)
+	}
+}

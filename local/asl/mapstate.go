@@ -112,13 +112,13 @@ func (fr *frame) attemptMap(ctx context.Context, e *evalCtx, raw any) (any, map[
 			}
 			arr, ok := v.([]any)
 			if !ok {
-				return nil, nil, failf(ErrQueryEvaluationError, "An error occurred while executing the state '%s'. The JSONata expression '%s' specified for the field 'Items' returned an unexpected result type. Expected 'array', but was '%s' for value: %s", st.name, st.items.src, jsonType(v), compactJSON(v))
+				return nil, nil, e.failf(ErrQueryEvaluationError, "The JSONata expression '%s' specified for the field 'Items' returned an unexpected result type. Expected 'array', but was '%s' for value: %s", st.items.src, jsonType(v), compactJSON(v))
 			}
 			items = arr
 		} else if st.itemReader == nil {
 			arr, ok := v.([]any)
 			if !ok {
-				return nil, nil, failf(ErrQueryEvaluationError, "An error occurred while executing the state '%s'. The Map state input must be an array, but was '%s'", st.name, jsonType(v))
+				return nil, nil, e.failf(ErrQueryEvaluationError, "The Map state input must be an array, but was '%s'", jsonType(v))
 			}
 			items = arr
 		}
@@ -134,7 +134,7 @@ func (fr *frame) attemptMap(ctx context.Context, e *evalCtx, raw any) (any, map[
 			}
 			arr, ok := v.([]any)
 			if !ok {
-				return nil, nil, failf(ErrRuntime, "An error occurred while executing the state '%s'. The ItemsPath must reference a JSON array, but the value was %s", st.name, compactJSON(v))
+				return nil, nil, e.failf(ErrRuntime, "The ItemsPath must reference a JSON array, but the value was %s", compactJSON(v))
 			}
 			items = arr
 		}
@@ -153,7 +153,7 @@ func (fr *frame) attemptMap(ctx context.Context, e *evalCtx, raw any) (any, map[
 			return nil, nil, err
 		}
 		if f < 0 {
-			return nil, nil, failf(ErrRuntime, "An error occurred while executing the state '%s'. MaxConcurrency must be non-negative", st.name)
+			return nil, nil, e.failf(ErrRuntime, "MaxConcurrency must be non-negative")
 		}
 		maxConc = int(f)
 	}
@@ -172,7 +172,7 @@ func (fr *frame) attemptMap(ctx context.Context, e *evalCtx, raw any) (any, map[
 			return nil, nil, err
 		}
 		if f < 0 || f > 100 {
-			return nil, nil, failf(ErrRuntime, "An error occurred while executing the state '%s'. ToleratedFailurePercentage must be between 0 and 100", st.name)
+			return nil, nil, e.failf(ErrRuntime, "ToleratedFailurePercentage must be between 0 and 100")
 		}
 		tolerancePct = f
 	}

@@ -78,6 +78,10 @@ type frame struct {
 	// resume is set while Resume re-enters a suspended Wait state.
 	top    bool
 	resume *Suspended
+	// enteredID is the id of the entered event of enteredState, the state
+	// the frame runs (0 without history).
+	enteredID    int64
+	enteredState *state
 	// item is the Map item this frame processes ($$.Map.Item), if hasItem.
 	item    mapItem
 	hasItem bool
@@ -374,6 +378,18 @@ func (e *evalCtx) context() map[string]any {
 	return c
 }
 
+// failf builds a failure of the current state, with the cause prefixed as
+// Step Functions does ("An error occurred while executing the state 'X'
+// (entered at the event id #N). ..."; the event id is known only when
+// history is recorded).
+func (e *evalCtx) failf(name, format string, args ...any) *ExecError {
+	prefix := "An error occurred while executing the state '" + e.st.name + "'"
+	if id := e.fr.enteredID; id > 0 && e.fr.enteredState == e.st {
+		prefix += fmt.Sprintf(" (entered at the event id #%d)", id)
+	}
+	return &ExecError{ErrorName: name, Cause: prefix + ". " + fmt.Sprintf(format, args...)}
+}
+
 // now returns the state's entry time (the clock's time for JSONata's $now).
 func (e *evalCtx) now() time.Time {
 	if e.entered.IsZero() {
@@ -465,7 +481,7 @@ func (e *evalCtx) selectPath(op optPath, field string, data any) (any, error) {
 	v, err := e.resolve(op.path, data)
 	if err != nil {
 		if errors.Is(err, jsonpath.ErrNotFound) {
-			return nil, failf(ErrRuntime, "An error occurred while executing the state '%s'. Invalid path '%s' : No results for path: %s", e.st.name, op.path, op.path)
+			return nil, e.failf(ErrRuntime, "Invalid path '%s' : No results for path: %s", op.path, op.path)
 		}
 		return nil, err
 	}
@@ -482,7 +498,7 @@ func (e *evalCtx) applyResultPath(op optPath, raw, result any) (any, error) {
 	}
 	out, err := op.path.Set(raw, result)
 	if err != nil {
-		return nil, failf(ErrResultPathMatchFailure, "An error occurred while executing the state '%s'. Unable to apply ResultPath '%s' to input '%s': %v", e.st.name, op.path, compactJSON(raw), err)
+		return nil, e.failf(ErrResultPathMatchFailure, "Unable to apply ResultPath '%s' to input '%s': %v", op.path, compactJSON(raw), err)
 	}
 	return out, nil
 }
@@ -526,13 +542,13 @@ func (e *evalCtx) number(ctx context.Context, nf *numField, data any) (float64, 
 		v, err := e.resolve(nf.path, data)
 		if err != nil {
 			if errors.Is(err, jsonpath.ErrNotFound) {
-				return 0, failf(ErrRuntime, "An error occurred while executing the state '%s'. Invalid path '%s' for the field '%s'", e.st.name, nf.path, nf.field)
+				return 0, e.failf(ErrRuntime, "Invalid path '%s' for the field '%s'", nf.path, nf.field)
 			}
 			return 0, err
 		}
 		f, ok := v.(float64)
 		if !ok {
-			return 0, failf(ErrRuntime, "An error occurred while executing the state '%s'. The value of the field '%s' must be a number, got %s", e.st.name, nf.field, compactJSON(v))
+			return 0, e.failf(ErrRuntime, "The value of the field '%s' must be a number, got %s", nf.field, compactJSON(v))
 		}
 		return f, nil
 	case nf.expr != nil:
@@ -542,7 +558,7 @@ func (e *evalCtx) number(ctx context.Context, nf *numField, data any) (float64, 
 		}
 		f, ok := v.(float64)
 		if !ok {
-			return 0, failf(ErrQueryEvaluationError, "An error occurred while executing the state '%s'. The JSONata expression '%s' specified for the field '%s' returned an unexpected result type. Expected 'number', but was '%s' for value: %s", e.st.name, nf.expr.src, nf.field, jsonType(v), compactJSON(v))
+			return 0, e.failf(ErrQueryEvaluationError, "The JSONata expression '%s' specified for the field '%s' returned an unexpected result type. Expected 'number', but was '%s' for value: %s", nf.expr.src, nf.field, jsonType(v), compactJSON(v))
 		}
 		return f, nil
 	}

@@ -37,6 +37,7 @@ func (fr *frame) runState(ctx context.Context, st *state, raw any) (any, *state,
 		e.entered, e.resumed = resumed.Entered, true
 	} else if h != nil {
 		h.emit(&fr.prev, Event{Type: enteredTypes[st.kind], Timestamp: e.entered, StateEntered: &StateEnteredDetails{Name: st.name, Input: compactJSON(raw), InputDetails: notTruncated}})
+		fr.enteredID, fr.enteredState = fr.prev, st
 	}
 	var (
 		out  any
@@ -221,7 +222,7 @@ func (fr *frame) runFail(ctx context.Context, e *evalCtx, raw any) error {
 			}
 			s, ok := v.(string)
 			if !ok {
-				return "", failf(ErrQueryEvaluationError, "An error occurred while executing the state '%s'. The JSONata expression '%s' specified for the field '%s' returned an unexpected result type. Expected 'string', but was '%s' for value: %s", st.name, f.expr.src, field, jsonType(v), compactJSON(v))
+				return "", e.failf(ErrQueryEvaluationError, "The JSONata expression '%s' specified for the field '%s' returned an unexpected result type. Expected 'string', but was '%s' for value: %s", f.expr.src, field, jsonType(v), compactJSON(v))
 			}
 			return s, nil
 		case f.tmpl != nil:
@@ -231,7 +232,7 @@ func (fr *frame) runFail(ctx context.Context, e *evalCtx, raw any) error {
 			}
 			s, ok := v.(string)
 			if !ok {
-				return "", failf(ErrRuntime, "An error occurred while executing the state '%s'. The value of '%sPath' must be a string, got %s", st.name, field, compactJSON(v))
+				return "", e.failf(ErrRuntime, "The value of '%sPath' must be a string, got %s", field, compactJSON(v))
 			}
 			return s, nil
 		}
@@ -265,7 +266,7 @@ func (fr *frame) runWait(ctx context.Context, e *evalCtx, raw any) (any, map[str
 			return nil, nil, err
 		}
 		if secs < 0 || secs != math.Trunc(secs) {
-			return nil, nil, failf(ErrRuntime, "An error occurred while executing the state '%s'. The value of the field '%s' must be a non-negative integer, got %v", st.name, st.waitSeconds.field, secs)
+			return nil, nil, e.failf(ErrRuntime, "The value of the field '%s' must be a non-negative integer, got %v", st.waitSeconds.field, secs)
 		}
 		until = e.entered.Add(secondsDuration(secs))
 	case st.waitTimestamp != nil:
@@ -275,14 +276,14 @@ func (fr *frame) runWait(ctx context.Context, e *evalCtx, raw any) (any, map[str
 			v, err := e.resolve(tf.path, data)
 			if err != nil {
 				if errors.Is(err, jsonpath.ErrNotFound) {
-					return nil, nil, failf(ErrRuntime, "An error occurred while executing the state '%s'. Invalid path '%s' for the field 'TimestampPath'", st.name, tf.path)
+					return nil, nil, e.failf(ErrRuntime, "Invalid path '%s' for the field 'TimestampPath'", tf.path)
 				}
 				return nil, nil, err
 			}
 			s, _ := v.(string)
 			t, perr := parseTimestamp(s)
 			if perr != nil {
-				return nil, nil, failf(ErrRuntime, "An error occurred while executing the state '%s'. The TimestampPath value %s is not a valid timestamp", st.name, compactJSON(v))
+				return nil, nil, e.failf(ErrRuntime, "The TimestampPath value %s is not a valid timestamp", compactJSON(v))
 			}
 			until = t
 		case tf.expr != nil:
@@ -293,7 +294,7 @@ func (fr *frame) runWait(ctx context.Context, e *evalCtx, raw any) (any, map[str
 			s, _ := v.(string)
 			t, perr := parseTimestamp(s)
 			if perr != nil {
-				return nil, nil, failf(ErrQueryEvaluationError, "An error occurred while executing the state '%s'. The JSONata expression '%s' specified for the field 'Timestamp' returned an unexpected result: %s is not a valid timestamp", st.name, tf.expr.src, compactJSON(v))
+				return nil, nil, e.failf(ErrQueryEvaluationError, "The JSONata expression '%s' specified for the field 'Timestamp' returned an unexpected result: %s is not a valid timestamp", tf.expr.src, compactJSON(v))
 			}
 			until = t
 		default:
@@ -539,7 +540,7 @@ func (fr *frame) attemptTask(ctx context.Context, e *evalCtx, raw any) (any, map
 			return nil, nil, err
 		}
 		if f <= 0 {
-			return nil, nil, failf(ErrRuntime, "An error occurred while executing the state '%s'. The value of '%s' must be positive, got %v", st.name, st.timeout.field, f)
+			return nil, nil, e.failf(ErrRuntime, "The value of '%s' must be positive, got %v", st.timeout.field, f)
 		}
 		timeout = secondsDuration(f)
 	}
@@ -549,7 +550,7 @@ func (fr *frame) attemptTask(ctx context.Context, e *evalCtx, raw any) (any, map
 			return nil, nil, err
 		}
 		if f <= 0 {
-			return nil, nil, failf(ErrRuntime, "An error occurred while executing the state '%s'. The value of '%s' must be positive, got %v", st.name, st.heartbeat.field, f)
+			return nil, nil, e.failf(ErrRuntime, "The value of '%s' must be positive, got %v", st.heartbeat.field, f)
 		}
 		heartbeat = secondsDuration(f)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/dragons-dev/dragons/local/asl/intrinsic"
 	"github.com/dragons-dev/dragons/local/asl/jsonpath"
+	"github.com/dragons-dev/dragons/local/jsonata"
 )
 
 // payloadTemplate is a compiled JSONPath payload template (Parameters,
@@ -151,7 +152,7 @@ func (t *payloadTemplate) eval(e *evalCtx, data any) (any, error) {
 		v, err := e.resolve(t.path, data)
 		if err != nil {
 			if errors.Is(err, jsonpath.ErrNotFound) {
-				return nil, failf(ErrRuntime, "The JSONPath '%s' specified for the field '%s.$' could not be found in the input '%s'", t.src, t.field, compactJSON(data))
+				return nil, e.failf(ErrRuntime, "The JSONPath '%s' specified for the field '%s.$' could not be found in the input '%s'", t.src, t.field, compactJSON(data))
 			}
 			return nil, err
 		}
@@ -161,10 +162,10 @@ func (t *payloadTemplate) eval(e *evalCtx, data any) (any, error) {
 		if err != nil {
 			var ie *intrinsic.Error
 			if errors.As(err, &ie) {
-				return nil, failf(ErrIntrinsicFailure, "The evaluation of the intrinsic function '%s' for the field '%s.$' failed: %s", t.src, t.field, ie.Msg)
+				return nil, e.failf(ErrIntrinsicFailure, "The evaluation of the intrinsic function '%s' for the field '%s.$' failed: %s", t.src, t.field, ie.Msg)
 			}
 			if errors.Is(err, jsonpath.ErrNotFound) {
-				return nil, failf(ErrRuntime, "The JSONPath in the intrinsic function '%s' for the field '%s.$' could not be found in the input '%s'", t.src, t.field, compactJSON(data))
+				return nil, e.failf(ErrRuntime, "The JSONPath in the intrinsic function '%s' for the field '%s.$' could not be found in the input '%s'", t.src, t.field, compactJSON(data))
 			}
 			return nil, err
 		}
@@ -292,7 +293,7 @@ func (t *queryTemplate) eval(ctx context.Context, e *evalCtx) (any, error) {
 }
 
 func (t *queryTemplate) undefinedError(e *evalCtx) error {
-	ee := failf(ErrQueryEvaluationError, "An error occurred while executing the state '%s'. The JSONata expression '%s' specified for the field '%s' returned nothing (undefined).", e.st.name, t.src, t.field)
+	ee := e.failf(ErrQueryEvaluationError, "The JSONata expression '%s' specified for the field '%s' returned nothing (undefined).", t.src, t.field)
 	ee.location = t.field
 	return ee
 }
@@ -309,7 +310,7 @@ func (t *queryTemplate) evalInner(ctx context.Context, e *evalCtx) (any, error) 
 			if errors.As(err, &ee) {
 				return nil, ee
 			}
-			ee = failf(ErrQueryEvaluationError, "An error occurred while executing the state '%s'. The JSONata expression '%s' specified for the field '%s' threw an error: %v", e.st.name, t.src, t.field, err)
+			ee = e.failf(ErrQueryEvaluationError, "The JSONata expression '%s' specified for the field '%s' threw an error during evaluation. %s", t.src, t.field, queryErrorText(err))
 			ee.location = t.field
 			return nil, ee
 		}
@@ -343,6 +344,16 @@ func (t *queryTemplate) evalInner(ctx context.Context, e *evalCtx) (any, error) 
 		return a, nil
 	}
 	return t.lit, nil
+}
+
+// queryErrorText renders a JSONata error as Step Functions shows it:
+// "CODE: message", without the position.
+func queryErrorText(err error) string {
+	var je *jsonata.Error
+	if errors.As(err, &je) && je.Code != "" {
+		return je.Code + ": " + je.Message
+	}
+	return err.Error()
 }
 
 // --- Assign ---

@@ -28,6 +28,21 @@ func missingTool(t *testing.T, what string) {
 	t.Skipf("%s is not installed; skipping its compatibility check", what)
 }
 
+// lookTool finds an executable on PATH, resolving a pyenv shim to the program it
+// runs (the shim costs as much as the program's own start).
+func lookTool(name string) (string, error) {
+	bin, err := exec.LookPath(name)
+	if err != nil || !strings.Contains(bin, "/shims/") {
+		return bin, err
+	}
+	if out, err := exec.Command("pyenv", "which", name).Output(); err == nil {
+		if real := strings.TrimSpace(string(out)); real != "" {
+			return real, nil
+		}
+	}
+	return bin, nil
+}
+
 type cliRunner struct {
 	t   *testing.T
 	bin string
@@ -115,7 +130,7 @@ func exerciseCLI(t *testing.T, r cliRunner, name string) {
 }
 
 func TestAWSCLIv1JSONProtocol(t *testing.T) {
-	bin, err := exec.LookPath("aws")
+	bin, err := lookTool("aws")
 	if err != nil {
 		missingTool(t, "AWS CLI v1 (aws on PATH)")
 	}
@@ -139,7 +154,7 @@ func TestAWSCLIv2QueryProtocol(t *testing.T) {
 }
 
 func TestBoto3(t *testing.T) {
-	py, err := exec.LookPath("python3")
+	py, err := lookTool("python3")
 	if err != nil {
 		missingTool(t, "python3")
 	}

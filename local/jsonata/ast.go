@@ -88,6 +88,10 @@ type node struct {
 	keepSingleton bool // path: keep singleton arrays
 	consArray     bool
 
+	slot     *slot   // the parent operator's request
+	seeking  []*slot // parent requests not yet resolved
+	ancestor *slot   // a step that binds the parent for a % below it
+
 	re      *regexp.Regexp
 	reSrc   string
 	pattern *node

@@ -167,6 +167,8 @@ func (ev *evaluator) eval(n *node, input any, e *env) (any, error) {
 		res, err = ev.evalPartial(n, input, e)
 	case kVariable:
 		res = ev.lookupVar(n.str, input, e)
+	case kParent:
+		res = ev.lookupVar(n.slot.label, input, e)
 	case kLambda:
 		res = &lambdaFn{node: n, env: e, input: input}
 	case kApply:
@@ -536,6 +538,9 @@ func (ev *evaluator) evalTupleStep(step *node, input any, tuples *jarr, e *env) 
 				}
 				if step.index != "" {
 					t[step.index] = float64(bb)
+				}
+				if step.ancestor != nil {
+					t[step.ancestor.label] = tb["@"]
 				}
 			}
 			result.push(t)

@@ -2,15 +2,126 @@ package jsonata
 
 import "fmt"
 
-// process turns the raw parse tree into the evaluation tree: dotted
-// expressions become paths of steps, predicates become stages of their step,
-// and focus/index bindings mark the steps that build tuple streams.
-func process(n *node) (*node, error) {
+// slot is a request of the parent operator % for an ancestor value: level
+// counts how many steps up the ancestor is, label names the tuple binding
+// that will hold it.
+type slot struct {
+	label string
+	level int
+	index int
+}
+
+// processor turns the raw parse tree into the evaluation tree: dotted
+// expressions become paths of steps, predicates become stages of their
+// step, focus/index bindings and parent references mark the steps that
+// build tuple streams.
+type processor struct {
+	ancestry []*node // parent operator nodes, by slot index
+}
+
+func process(raw *node) (*node, error) {
+	pr := &processor{}
+	r, err := pr.process(raw)
+	if err != nil {
+		return nil, err
+	}
+	if r.kind == kParent || len(r.seeking) > 0 {
+		return nil, &Error{Code: "S0217", Position: r.pos, Token: "%", Message: "the object representing the parent (%) cannot be derived from this expression"}
+	}
+	return r, nil
+}
+
+// pushAncestry passes unresolved parent requests of value up to result.
+func pushAncestry(result, value *node) {
+	if len(value.seeking) == 0 && value.kind != kParent {
+		return
+	}
+	slots := append([]*slot(nil), value.seeking...)
+	if value.kind == kParent {
+		slots = append(slots, value.slot)
+	}
+	result.seeking = append(result.seeking, slots...)
+}
+
+// seekParent walks one step of an ancestor search back through n.
+func (pr *processor) seekParent(n *node, s *slot) (*slot, error) {
+	switch n.kind {
+	case kName, kWildcard:
+		s.level--
+		if s.level == 0 {
+			if n.ancestor == nil {
+				n.ancestor = s
+			} else {
+				// share the label already bound at this step
+				pr.ancestry[s.index].slot.label = n.ancestor.label
+				n.ancestor = s
+			}
+			n.tuple = true
+		}
+	case kParent:
+		s.level++
+	case kBlock:
+		if len(n.exprs) > 0 {
+			n.tuple = true
+			return pr.seekParent(n.exprs[len(n.exprs)-1], s)
+		}
+	case kPath:
+		n.tuple = true
+		i := len(n.steps) - 1
+		var err error
+		if s, err = pr.seekParent(n.steps[i], s); err != nil {
+			return nil, err
+		}
+		i--
+		for s.level > 0 && i >= 0 {
+			if s, err = pr.seekParent(n.steps[i], s); err != nil {
+				return nil, err
+			}
+			i--
+		}
+	default:
+		return nil, &Error{Code: "S0217", Position: n.pos, Token: "%", Message: "the object representing the parent (%) cannot be derived from this expression"}
+	}
+	return s, nil
+}
+
+// resolveAncestry resolves the parent requests of a path's last step
+// against the steps before it; what cannot be resolved is passed up.
+func (pr *processor) resolveAncestry(path *node) error {
+	last := path.steps[len(path.steps)-1]
+	slots := append([]*slot(nil), last.seeking...)
+	if last.kind == kParent {
+		slots = append(slots, last.slot)
+	}
+	for _, s := range slots {
+		idx := len(path.steps) - 2
+		for s.level > 0 {
+			if idx < 0 {
+				path.seeking = append(path.seeking, s)
+				break
+			}
+			step := path.steps[idx]
+			idx--
+			// contiguous steps that bind the focus are skipped
+			for idx >= 0 && step.focus != "" && path.steps[idx].focus != "" {
+				step = path.steps[idx]
+				idx--
+			}
+			var err error
+			if s, err = pr.seekParent(step, s); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (pr *processor) process(n *node) (*node, error) {
 	var r *node
 	var err error
 	switch n.kind {
 	case kDot:
-		lstep, err := process(n.lhs)
+		lstep, err := pr.process(n.lhs)
 		if err != nil {
 			return nil, err
 		}
@@ -19,7 +130,10 @@ func process(n *node) (*node, error) {
 		} else {
 			r = &node{kind: kPath, pos: lstep.pos, steps: []*node{lstep}}
 		}
-		rest, err := process(n.rhs)
+		if lstep.kind == kParent {
+			r.seeking = []*slot{lstep.slot}
+		}
+		rest, err := pr.process(n.rhs)
 		if err != nil {
 			return nil, err
 		}
@@ -51,8 +165,11 @@ func process(n *node) (*node, error) {
 		if last := r.steps[len(r.steps)-1]; last.kind == kArray {
 			last.consArray = true
 		}
+		if err := pr.resolveAncestry(r); err != nil {
+			return nil, err
+		}
 	case kFilter:
-		if r, err = process(n.lhs); err != nil {
+		if r, err = pr.process(n.lhs); err != nil {
 			return nil, err
 		}
 		step, isPath := r, false
@@ -62,9 +179,21 @@ func process(n *node) (*node, error) {
 		if step.group != nil {
 			return nil, &Error{Code: "S0209", Position: n.pos, Message: "a predicate cannot follow a grouping expression in a step"}
 		}
-		pred, err := process(n.rhs)
+		pred, err := pr.process(n.rhs)
 		if err != nil {
 			return nil, err
+		}
+		if len(pred.seeking) > 0 {
+			for _, s := range pred.seeking {
+				if s.level == 1 {
+					if _, err := pr.seekParent(step, s); err != nil {
+						return nil, err
+					}
+				} else {
+					s.level--
+				}
+			}
+			pushAncestry(step, pred)
 		}
 		if isPath {
 			step.stages = append(step.stages, stage{filter: pred, pos: n.pos})
@@ -72,19 +201,27 @@ func process(n *node) (*node, error) {
 			step.predicates = append(step.predicates, pred)
 		}
 	case kGroup:
-		if r, err = process(n.lhs); err != nil {
+		if r, err = pr.process(n.lhs); err != nil {
 			return nil, err
 		}
 		if r.group != nil {
 			return nil, &Error{Code: "S0210", Position: n.pos, Message: "each step can only have one grouping expression"}
 		}
 		g := &groupSpec{pos: n.pos}
-		if g.pairs, err = processPairs(n.pairs); err != nil {
-			return nil, err
+		for _, p := range n.pairs {
+			k, err := pr.process(p.key)
+			if err != nil {
+				return nil, err
+			}
+			v, err := pr.process(p.val)
+			if err != nil {
+				return nil, err
+			}
+			g.pairs = append(g.pairs, pair{k, v})
 		}
 		r.group = g
 	case kOrder:
-		if r, err = process(n.lhs); err != nil {
+		if r, err = pr.process(n.lhs); err != nil {
 			return nil, err
 		}
 		if r.kind != kPath {
@@ -92,15 +229,19 @@ func process(n *node) (*node, error) {
 		}
 		s := &node{kind: kSort, pos: n.pos}
 		for _, t := range n.terms {
-			e, err := process(t.expr)
+			e, err := pr.process(t.expr)
 			if err != nil {
 				return nil, err
 			}
+			pushAncestry(s, e)
 			s.terms = append(s.terms, sortTerm{desc: t.desc, expr: e})
 		}
 		r.steps = append(r.steps, s)
+		if err := pr.resolveAncestry(r); err != nil {
+			return nil, err
+		}
 	case kFocus:
-		if r, err = process(n.lhs); err != nil {
+		if r, err = pr.process(n.lhs); err != nil {
 			return nil, err
 		}
 		step := r
@@ -118,7 +259,7 @@ func process(n *node) (*node, error) {
 		}
 		step.focus, step.tuple = n.rhs.str, true
 	case kIndex:
-		if r, err = process(n.lhs); err != nil {
+		if r, err = pr.process(n.lhs); err != nil {
 			return nil, err
 		}
 		step := r
@@ -137,18 +278,33 @@ func process(n *node) (*node, error) {
 			step.stages = append(step.stages, stage{index: n.rhs.str, pos: n.pos})
 		}
 		step.tuple = true
-	case kBinary, kApply, kBind:
-		r = &node{kind: n.kind, pos: n.pos, op: n.op}
-		if n.kind == kBind {
-			r.lhs = n.lhs
-		} else if r.lhs, err = process(n.lhs); err != nil {
+	case kBind:
+		r = &node{kind: kBind, pos: n.pos, lhs: n.lhs}
+		if r.rhs, err = pr.process(n.rhs); err != nil {
 			return nil, err
 		}
-		if r.rhs, err = process(n.rhs); err != nil {
+		pushAncestry(r, r.rhs)
+	case kApply:
+		r = &node{kind: kApply, pos: n.pos}
+		if r.lhs, err = pr.process(n.lhs); err != nil {
 			return nil, err
 		}
+		if r.rhs, err = pr.process(n.rhs); err != nil {
+			return nil, err
+		}
+		r.keepArray = r.lhs.keepArray || r.rhs.keepArray
+	case kBinary:
+		r = &node{kind: kBinary, pos: n.pos, op: n.op}
+		if r.lhs, err = pr.process(n.lhs); err != nil {
+			return nil, err
+		}
+		if r.rhs, err = pr.process(n.rhs); err != nil {
+			return nil, err
+		}
+		pushAncestry(r, r.lhs)
+		pushAncestry(r, r.rhs)
 	case kNeg:
-		e, err := process(n.expr)
+		e, err := pr.process(n.expr)
 		if err != nil {
 			return nil, err
 		}
@@ -157,14 +313,16 @@ func process(n *node) (*node, error) {
 			r = e
 		} else {
 			r = &node{kind: kNeg, pos: n.pos, expr: e}
+			pushAncestry(r, e)
 		}
 	case kArray, kBlock:
 		r = &node{kind: n.kind, pos: n.pos}
 		for _, e := range n.exprs {
-			pe, err := process(e)
+			pe, err := pr.process(e)
 			if err != nil {
 				return nil, err
 			}
+			pushAncestry(r, pe)
 			r.exprs = append(r.exprs, pe)
 			if n.kind == kBlock && (pe.consArray || (pe.kind == kPath && pe.steps[0].consArray)) {
 				r.consArray = true
@@ -172,56 +330,71 @@ func process(n *node) (*node, error) {
 		}
 	case kObject:
 		r = &node{kind: kObject, pos: n.pos}
-		if r.pairs, err = processPairs(n.pairs); err != nil {
-			return nil, err
+		for _, p := range n.pairs {
+			k, err := pr.process(p.key)
+			if err != nil {
+				return nil, err
+			}
+			pushAncestry(r, k)
+			v, err := pr.process(p.val)
+			if err != nil {
+				return nil, err
+			}
+			pushAncestry(r, v)
+			r.pairs = append(r.pairs, pair{k, v})
 		}
 	case kName:
 		r = &node{kind: kPath, pos: n.pos, steps: []*node{n}, keepSingleton: n.keepArray}
 	case kCall, kPartial:
 		r = &node{kind: n.kind, pos: n.pos}
-		if r.lhs, err = process(n.lhs); err != nil {
-			return nil, err
-		}
 		for _, a := range n.exprs {
-			pa, err := process(a)
+			pa, err := pr.process(a)
 			if err != nil {
 				return nil, err
 			}
+			pushAncestry(r, pa)
 			r.exprs = append(r.exprs, pa)
+		}
+		if r.lhs, err = pr.process(n.lhs); err != nil {
+			return nil, err
 		}
 	case kLambda:
 		r = &node{kind: kLambda, pos: n.pos, params: n.params, sig: n.sig}
-		if r.body, err = process(n.body); err != nil {
+		if r.body, err = pr.process(n.body); err != nil {
 			return nil, err
 		}
 	case kCondition:
 		r = &node{kind: kCondition, pos: n.pos}
-		if r.cond, err = process(n.cond); err != nil {
+		if r.cond, err = pr.process(n.cond); err != nil {
 			return nil, err
 		}
-		if r.then, err = process(n.then); err != nil {
+		pushAncestry(r, r.cond)
+		if r.then, err = pr.process(n.then); err != nil {
 			return nil, err
 		}
+		pushAncestry(r, r.then)
 		if n.els != nil {
-			if r.els, err = process(n.els); err != nil {
+			if r.els, err = pr.process(n.els); err != nil {
 				return nil, err
 			}
+			pushAncestry(r, r.els)
 		}
 	case kTransform:
 		r = &node{kind: kTransform, pos: n.pos}
-		if r.pattern, err = process(n.pattern); err != nil {
+		if r.pattern, err = pr.process(n.pattern); err != nil {
 			return nil, err
 		}
-		if r.update, err = process(n.update); err != nil {
+		if r.update, err = pr.process(n.update); err != nil {
 			return nil, err
 		}
 		if n.del != nil {
-			if r.del, err = process(n.del); err != nil {
+			if r.del, err = pr.process(n.del); err != nil {
 				return nil, err
 			}
 		}
 	case kParent:
-		return nil, &Error{Code: "S0217", Position: n.pos, Token: "%", Message: "the parent operator % is not supported by this evaluator"}
+		r = &node{kind: kParent, pos: n.pos, slot: &slot{label: fmt.Sprintf("!%d", len(pr.ancestry)), level: 1, index: len(pr.ancestry)}}
+		pr.ancestry = append(pr.ancestry, r)
 	default:
 		r = n
 	}
@@ -230,21 +403,3 @@ func process(n *node) (*node, error) {
 	}
 	return r, nil
 }
-
-func processPairs(in []pair) ([]pair, error) {
-	out := make([]pair, 0, len(in))
-	for _, p := range in {
-		k, err := process(p.key)
-		if err != nil {
-			return nil, err
-		}
-		v, err := process(p.val)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, pair{k, v})
-	}
-	return out, nil
-}
-
-var _ = fmt.Sprintf

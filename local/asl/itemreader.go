@@ -40,6 +40,9 @@ func (fr *frame) readItems(ctx context.Context, e *evalCtx, in any) ([]any, erro
 		}
 		return nil, failf(ErrItemReaderFailed, "Reading items from %s failed: %v", r.resource, err)
 	}
+	if res, err = canonical(res); err != nil {
+		return nil, failf(ErrItemReaderFailed, "Reading items from %s failed: %v", r.resource, err)
+	}
 	items, err := decodeItems(r, res)
 	if err != nil {
 		return nil, failf(ErrItemReaderFailed, "Reading items from %s failed: %v", r.resource, err)

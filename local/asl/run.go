@@ -140,8 +140,10 @@ func (s *scope) all(dst map[string]any) {
 	}
 }
 
-// Run executes the state machine with the given input (a value in
-// encoding/json's shape, not modified) and returns its output. A failed
+// Run executes the state machine with the given input and returns its
+// output. The input is not modified; values in encoding/json's decoded
+// shape are used as they are, other Go values (ints, structs, typed maps)
+// are converted through JSON first. A failed
 // execution returns an *ExecError. If ctx is cancelled the execution is
 // aborted and ctx's error is returned (cancel with
 // context.WithCancelCause and an *ExecError to record StopExecution's error
@@ -149,6 +151,10 @@ func (s *scope) all(dst map[string]any) {
 // machine's TimeoutSeconds fails with States.Timeout. With
 // RunOptions.SuspendWaits, Run may instead return a *Suspended.
 func (sm *StateMachine) Run(ctx context.Context, input any, opts RunOptions) (any, error) {
+	input, err := canonical(input)
+	if err != nil {
+		return nil, fmt.Errorf("execution input: %w", err)
+	}
 	ex, fr := sm.newExecution(input, opts)
 	if ex.hist != nil {
 		ex.hist.emit(&fr.prev, Event{Type: "ExecutionStarted", ExecutionStarted: &ExecutionStartedDetails{Input: compactJSON(input), InputDetails: notTruncated, RoleArn: ex.info.RoleArn}})

@@ -15,7 +15,9 @@ import (
 // the task with that error name and cause (for example a Lambda function's
 // errorType); any other error fails it with States.TaskFailed.
 //
-// Implementations must not modify req.Input: values are shared.
+// Implementations must not modify req.Input: values are shared. Results
+// may be any JSON-encodable Go value; the engine converts what is not in
+// encoding/json's decoded shape.
 type TaskInvoker interface {
 	InvokeTask(ctx context.Context, req *TaskRequest) (any, error)
 }
@@ -187,6 +189,11 @@ func (fr *frame) invokeTask(ctx context.Context, st *state, e *evalCtx, in, para
 		}
 		fr.taskFailedEvent(st, rtype, rname, ee, false)
 		return nil, ee
+	}
+	if result, err = canonical(result); err != nil {
+		te := failf(ErrTaskFailed, "The task result is not JSON: %v", err)
+		fr.taskFailedEvent(st, rtype, rname, te, false)
+		return nil, te
 	}
 	if h != nil {
 		out := compactJSON(result)

@@ -124,6 +124,21 @@ func TestState(ctx context.Context, in TestStateInput, opts ...Option) (*TestSta
 	if err != nil {
 		return nil, err
 	}
+	if in.Input, err = canonical(in.Input); err != nil {
+		return nil, fmt.Errorf("test state input: %w", err)
+	}
+	if in.Mock != nil {
+		m := *in.Mock
+		if m.Result, err = canonical(m.Result); err != nil {
+			return nil, fmt.Errorf("mock result: %w", err)
+		}
+		in.Mock = &m
+	}
+	for k, v := range in.Variables {
+		if in.Variables[k], err = canonical(v); err != nil {
+			return nil, fmt.Errorf("variable %s: %w", k, err)
+		}
+	}
 	if in.Mock != nil && st.kind != kindTask && st.kind != kindMap && st.kind != kindParallel {
 		return nil, fmt.Errorf("a mock can only be used with Task, Map and Parallel states, not %s", st.kind)
 	}

@@ -19,6 +19,7 @@ const (
 	recPurge       byte = 6 // queue name
 	recMove        byte = 7 // source queue, source seq, destination queue, message
 	recDedup       byte = 8 // queue name, FIFO deduplication entry
+	recSeq         byte = 9 // highest message seq handed out (snapshots only)
 )
 
 // enc appends varint-framed fields to a buffer.

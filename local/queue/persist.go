@@ -96,6 +96,10 @@ func (s *Service) apply(rec []byte) error {
 		if q != nil && q.fifo && d.err == nil && now.UnixMilli()-e.at < dedupWindowMs {
 			q.addDedup(e)
 		}
+	case recSeq:
+		if n := d.u(); d.err == nil && n > s.seq.Load() {
+			s.seq.Store(n)
+		}
 	default:
 		return fmt.Errorf("unknown record kind %d", kind)
 	}
@@ -141,9 +145,17 @@ func (q *queue) makeVisibleNow(m *message) {
 	}
 }
 
-// writeSnapshot emits records that recreate the current state: each queue's
-// metadata, its messages in delivery order and its FIFO deduplication entries.
+// writeSnapshot emits records that recreate the current state: the message seq
+// high-water mark (so that seqs of deleted messages are never handed out again
+// and old receipt handles never name a new message), then each queue's metadata,
+// its messages in delivery order and its FIFO deduplication entries.
 func (s *Service) writeSnapshot(emit func([]byte) error) error {
+	e := enc{}
+	e.byte1(recSeq)
+	e.u(s.seq.Load())
+	if err := emit(e.b); err != nil {
+		return err
+	}
 	s.mu.RLock()
 	qs := make([]*queue, 0, len(s.queues))
 	for _, q := range s.queues {

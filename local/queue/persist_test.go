@@ -364,12 +364,45 @@ func checkFilesParse(t *testing.T, dir string) {
 		}
 		if _, err := replayFile(filepath.Join(dir, en.Name()), func(rec []byte) error {
 			d := &dec{b: rec}
-			if k := d.byte1(); k < recQueue || k > recDedup {
+			if k := d.byte1(); k < recQueue || k > recSeq {
 				return fmt.Errorf("bad record kind %d", k)
 			}
 			return nil
 		}, kind == "journal"); err != nil {
 			t.Errorf("%s: %v", en.Name(), err)
 		}
+	}
+}
+
+// TestSeqsNotReusedAfterCompaction: a receipt handle of a deleted message must not
+// name a message sent after a restart.
+func TestSeqsNotReusedAfterCompaction(t *testing.T) {
+	dir := t.TempDir()
+	ctx := testCtx(t)
+	e, closeFn := openEnv(t, Options{DataDir: dir})
+	u := e.createQueue(t, "seq", map[string]string{"VisibilityTimeout": "0"})
+	e.c.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: &u, MessageBody: aws.String("old")})
+	r, err := e.c.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: &u})
+	if err != nil || len(r.Messages) != 1 {
+		t.Fatalf("receive: %v %v", r, err)
+	}
+	old := r.Messages[0].ReceiptHandle
+	if _, err := e.c.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: &u, ReceiptHandle: old}); err != nil {
+		t.Fatal(err)
+	}
+	closeFn()
+	// Reopening compacts, so after a second reopen the deleted message is in no
+	// file any more.
+	_, closeFn1 := openEnv(t, Options{DataDir: dir})
+	closeFn1()
+	e2, closeFn2 := openEnv(t, Options{DataDir: dir})
+	defer closeFn2()
+	u = e2.srv.URL + "/000000000000/seq"
+	e2.c.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: &u, MessageBody: aws.String("new")})
+	if _, err := e2.c.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: &u, ReceiptHandle: old}); err != nil {
+		t.Fatal(err)
+	}
+	if n := approx(t, e2, u, "ApproximateNumberOfMessages"); n != 1 {
+		t.Fatalf("a stale receipt handle deleted a new message (%d left)", n)
 	}
 }

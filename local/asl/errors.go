@@ -128,7 +128,7 @@ const (
 	CodeInvalidJSON      = "INVALID_JSON_DESCRIPTION"
 	CodeSchema           = "SCHEMA_VALIDATION_FAILED"
 	CodeMissingTarget    = "MISSING_TRANSITION_TARGET"
-	CodeUnreachable      = "MISSING_TRANSITION_TARGET" // AWS reports unreachable states under this code
+	CodeUnreachable      = "UNREACHABLE_STATE"
 	CodeDuplicateState   = "DUPLICATE_STATE_NAME"
 	CodeInvalidPath      = "INVALID_JSONPATH"
 	CodeInvalidIntrinsic = "INVALID_INTRINSIC_FUNCTION"

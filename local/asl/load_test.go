@@ -124,7 +124,7 @@ func TestParseReportsEveryProblem(t *testing.T) {
 		"INVALID_JSONPATH",
 		"/States/B/Resource",
 		"INVALID_INTRINSIC_FUNCTION",
-		"MISSING_TRANSITION_TARGET: State \"B\" is not reachable. at /States/B",
+		"UNREACHABLE_STATE: State \"B\" is not reachable. at /States/B",
 		"at /States/C,",
 	}
 	msg := de.Error()

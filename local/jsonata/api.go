@@ -81,7 +81,9 @@ type EvalOptions struct {
 	// random UUID from crypto/rand.
 	UUID func() string
 	// MaxDepth bounds the nesting of evaluation (recursion through lambdas
-	// included). Exceeding it fails with code U1001. Default: 2000.
+	// included). Exceeding it fails with code U1001. Default: 15,000,
+	// enough for about 5,000 levels of non-tail recursion; calls in tail
+	// position do not nest.
 	MaxDepth int
 	// MaxSteps bounds the number of expression nodes evaluated. Exceeding it
 	// fails with code U1002. Default: 10,000,000.

@@ -73,6 +73,7 @@ type node struct {
 	cond, then, els *node
 
 	params []string // lambda parameters
+	thunk  bool     // a lambda wrapping a call in tail position
 	sig    *signature
 	body   *node
 

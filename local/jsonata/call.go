@@ -159,6 +159,36 @@ func (ev *evaluator) evalApply(n *node, input any, e *env) (any, error) {
 // positions) and may be nil.
 func (ev *evaluator) apply(fn any, args []any, input any, e *env, at *node, name string) (any, error) {
 	res, err := ev.applyInner(fn, args, input, e, at, name)
+	// run tail calls in a loop rather than recursively
+	for err == nil {
+		th, ok := res.(*lambdaFn)
+		if !ok || !th.node.thunk {
+			break
+		}
+		c := th.node.body
+		var proc any
+		if proc, err = ev.eval(c.lhs, th.input, th.env); err != nil {
+			break
+		}
+		targs := make([]any, 0, len(c.exprs))
+		for _, a := range c.exprs {
+			var v any
+			if v, err = ev.eval(a, th.input, th.env); err != nil {
+				break
+			}
+			targs = append(targs, v)
+		}
+		if err != nil {
+			break
+		}
+		at, name = c, procName(c.lhs)
+		fn, ok := proc.(callable)
+		if !ok {
+			err = errAt(c, "T1006", name, nil, "attempted to invoke a non-function")
+			break
+		}
+		res, err = ev.applyInner(fn, targs, th.input, th.env, at, name)
+	}
 	if err != nil {
 		if je, ok := err.(*Error); ok {
 			if je.Position < 0 && at != nil {

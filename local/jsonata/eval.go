@@ -8,7 +8,7 @@ import (
 )
 
 const (
-	defaultMaxDepth = 5000
+	defaultMaxDepth = 15000
 	defaultMaxSteps = 10_000_000
 )
 

@@ -31,6 +31,28 @@ func process(raw *node) (*node, error) {
 	return r, nil
 }
 
+// tailCallOptimize wraps the calls in tail position of a lambda body in
+// thunks, which apply evaluates in a loop instead of recursing.
+func tailCallOptimize(n *node) *node {
+	if len(n.predicates) > 0 || n.group != nil || n.keepArray {
+		return n
+	}
+	switch n.kind {
+	case kCall:
+		return &node{kind: kLambda, thunk: true, pos: n.pos, body: n}
+	case kCondition:
+		n.then = tailCallOptimize(n.then)
+		if n.els != nil {
+			n.els = tailCallOptimize(n.els)
+		}
+	case kBlock:
+		if len(n.exprs) > 0 {
+			n.exprs[len(n.exprs)-1] = tailCallOptimize(n.exprs[len(n.exprs)-1])
+		}
+	}
+	return n
+}
+
 // pushAncestry passes unresolved parent requests of value up to result.
 func pushAncestry(result, value *node) {
 	if len(value.seeking) == 0 && value.kind != kParent {
@@ -363,6 +385,7 @@ func (pr *processor) process(n *node) (*node, error) {
 		if r.body, err = pr.process(n.body); err != nil {
 			return nil, err
 		}
+		r.body = tailCallOptimize(r.body)
 	case kCondition:
 		r = &node{kind: kCondition, pos: n.pos}
 		if r.cond, err = pr.process(n.cond); err != nil {

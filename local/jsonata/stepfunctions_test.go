@@ -273,7 +273,7 @@ func TestEvalOptions(t *testing.T) {
 }
 
 func TestLimits(t *testing.T) {
-	e := MustCompile("($f := function($n){ $f($n + 1) }; $f(0))")
+	e := MustCompile("($f := function($n){ 1 + $f($n + 1) }; $f(0))")
 	_, err := e.EvalWith(context.Background(), Undefined, nil, EvalOptions{MaxDepth: 200})
 	var je *Error
 	if !errors.As(err, &je) || je.Code != "U1001" {
@@ -290,10 +290,22 @@ func TestLimits(t *testing.T) {
 	if !errors.As(err, &je) || je.Code != "U1003" || !errors.Is(err, context.Canceled) {
 		t.Fatalf("cancelled: got %v", err)
 	}
+	// calls in tail position run in constant depth
+	e = MustCompile("($f := function($n, $acc){ $n = 0 ? $acc : $f($n - 1, $acc + 1) }; $f(100000, 0))")
+	got, err := e.EvalWith(context.Background(), Undefined, nil, EvalOptions{MaxDepth: 50})
+	if err != nil || got != 100000.0 {
+		t.Fatalf("tail recursion: %v, %v", got, err)
+	}
+	// an endless tail-recursive loop is stopped by the step limit
+	e = MustCompile("($f := function($n){ $f($n + 1) }; $f(0))")
+	_, err = e.EvalWith(context.Background(), Undefined, nil, EvalOptions{MaxSteps: 50000})
+	if !errors.As(err, &je) || je.Code != "U1002" {
+		t.Fatalf("endless loop: got %v", err)
+	}
 	// the defaults allow ordinary deep recursion
-	got, err := evalString("($f := function($n){$n = 0 ? 0 : 1 + $f($n - 1)}; $f(300))", Undefined, nil)
-	if err != nil || got != 300.0 {
-		t.Fatalf("recursion of 300: %v, %v", got, err)
+	got, err = evalString("($f := function($n){$n = 0 ? 0 : 1 + $f($n - 1)}; $f(3000))", Undefined, nil)
+	if err != nil || got != 3000.0 {
+		t.Fatalf("recursion of 3000: %v, %v", got, err)
 	}
 }
 

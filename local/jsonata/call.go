@@ -278,23 +278,6 @@ func (ev *evaluator) applyInner(fn any, args []any, input any, e *env, at *node,
 	return nil, &Error{Code: "T1006", Position: -1, Token: name, Message: "attempted to invoke a non-function"}
 }
 
-func runeToByte(s string, r int) int {
-	if r <= 0 {
-		return 0
-	}
-	i := 0
-	for b := range s {
-		if i == r {
-			return b
-		}
-		i++
-	}
-	if i == r {
-		return len(s)
-	}
-	return len(s) + 1
-}
-
 func (ev *evaluator) applyTransform(f *transformFn, obj any) (any, error) {
 	if obj == Undefined {
 		return Undefined, nil

@@ -162,11 +162,22 @@ func defineStringFunctions() {
 			}
 		case *regexFn:
 			out := &jarr{}
-			for _, part := range splitJS(p.re, s) {
-				if limit >= 0 && len(out.items) >= limit {
-					break
-				}
-				out.push(part)
+			if limit == 0 {
+				return out, nil
+			}
+			start, count := 0, 0
+			m := newMatcher(p.re, s)
+			err := m.each(limit, func(r *reMatch) error {
+				out.push(s[start:r.byteStart])
+				start = r.byteEnd
+				count++
+				return nil
+			})
+			if err != nil {
+				return nil, err
+			}
+			if limit < 0 || count < limit {
+				out.push(s[start:])
 			}
 			return out, nil
 		default:

@@ -117,34 +117,3 @@ func matchObject(m *matcher, r *reMatch) any {
 	}})
 	return o
 }
-
-// splitJS splits s around the matches of re like JavaScript's
-// String.prototype.split with a RegExp, including captured groups.
-func splitJS(re *regexp.Regexp, s string) []any {
-	if s == "" {
-		if re.MatchString("") {
-			return nil
-		}
-		return []any{""}
-	}
-	var out []any
-	beg, end := 0, 0
-	for _, loc := range re.FindAllStringSubmatchIndex(s, -1) {
-		end = loc[0]
-		if loc[1] == 0 || (loc[0] == loc[1] && loc[0] == len(s)) {
-			beg = loc[1]
-			continue
-		}
-		out = append(out, s[beg:end])
-		for g := 1; 2*g < len(loc); g++ {
-			if loc[2*g] < 0 {
-				out = append(out, Undefined)
-			} else {
-				out = append(out, s[loc[2*g]:loc[2*g+1]])
-			}
-		}
-		beg = loc[1]
-	}
-	out = append(out, s[beg:])
-	return out
-}

@@ -57,8 +57,6 @@ func (o *jobj) del(k string) {
 // key "@" is the context item.
 type tuple map[string]any
 
-func isUndef(v any) bool { return v == Undefined }
-
 // arrayItems returns the items of an array value.
 func arrayItems(v any) ([]any, bool) {
 	switch a := v.(type) {
@@ -165,10 +163,6 @@ func isNumber(v any) bool {
 	return ok && !math.IsNaN(f)
 }
 
-func isFunc(v any) bool {
-	_, ok := v.(callable)
-	return ok
-}
 
 func isInteger(f float64) bool { return f == math.Trunc(f) && !math.IsInf(f, 0) }
 

@@ -163,7 +163,6 @@ func isNumber(v any) bool {
 	return ok && !math.IsNaN(f)
 }
 
-
 func isInteger(f float64) bool { return f == math.Trunc(f) && !math.IsInf(f, 0) }
 
 // typeSymbol is the signature symbol of a value.

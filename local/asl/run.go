@@ -157,7 +157,7 @@ func (sm *StateMachine) Run(ctx context.Context, input any, opts RunOptions) (an
 	}
 	ex, fr := sm.newExecution(input, opts)
 	if ex.hist != nil {
-		ex.hist.emit(&fr.prev, Event{Type: "ExecutionStarted", ExecutionStarted: &ExecutionStartedDetails{Input: compactJSON(input), InputDetails: notTruncated, RoleArn: ex.info.RoleArn}})
+		ex.emitStarted(fr, input)
 	}
 	return ex.drive(ctx, fr, sm.top.start, input)
 }
@@ -257,36 +257,50 @@ func (ex *execution) drive(ctx context.Context, fr *frame, st *state, input any)
 	}
 
 	out, err := fr.runFrom(ctx, st, input)
-	if err == nil {
-		if ex.hist != nil {
-			ex.hist.emit(&fr.prev, Event{Type: "ExecutionSucceeded", ExecutionSucceeded: &OutputDetails{Output: compactJSON(out), OutputDetails: notTruncated}})
-		}
-		return out, nil
-	}
 	var susp *Suspended
 	if errors.As(err, &susp) {
 		return nil, susp
 	}
-	if timedOut != nil {
+	if err != nil && timedOut != nil {
 		select {
 		case <-timedOut:
 			ee := failf(ErrTimeout, "The execution timed out after %v seconds", sm.timeout)
 			ee.execTimeout = true
-			if ex.hist != nil {
-				ex.hist.emit(&fr.prev, Event{Type: "ExecutionTimedOut", ExecutionTimedOut: &ErrorDetails{Error: ee.ErrorName, Cause: ee.Cause}})
-			}
-			return nil, ee
+			err = ee
 		default:
 		}
 	}
+	if ex.hist != nil {
+		ex.emitEnd(ctx, fr, out, err)
+	}
 	var ee *ExecError
-	if errors.As(err, &ee) {
-		if ex.hist != nil {
-			ex.hist.emit(&fr.prev, Event{Type: "ExecutionFailed", ExecutionFailed: &ErrorDetails{Error: ee.ErrorName, Cause: ee.Cause}})
-		}
+	if err != nil && errors.As(err, &ee) {
 		return nil, ee
 	}
-	if ex.hist != nil {
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+//go:noinline
+func (ex *execution) emitStarted(fr *frame, input any) {
+	ex.hist.emit(&fr.prev, Event{Type: "ExecutionStarted", ExecutionStarted: &ExecutionStartedDetails{Input: compactJSON(input), InputDetails: notTruncated, RoleArn: ex.info.RoleArn}})
+}
+
+// emitEnd records how the execution ended.
+//
+//go:noinline
+func (ex *execution) emitEnd(ctx context.Context, fr *frame, out any, err error) {
+	var ee *ExecError
+	switch {
+	case err == nil:
+		ex.hist.emit(&fr.prev, Event{Type: "ExecutionSucceeded", ExecutionSucceeded: &OutputDetails{Output: compactJSON(out), OutputDetails: notTruncated}})
+	case errors.As(err, &ee) && ee.execTimeout:
+		ex.hist.emit(&fr.prev, Event{Type: "ExecutionTimedOut", ExecutionTimedOut: &ErrorDetails{Error: ee.ErrorName, Cause: ee.Cause}})
+	case ee != nil:
+		ex.hist.emit(&fr.prev, Event{Type: "ExecutionFailed", ExecutionFailed: &ErrorDetails{Error: ee.ErrorName, Cause: ee.Cause}})
+	default:
 		d := &ErrorDetails{}
 		// StopExecution's error and cause travel as the context's cause.
 		if errors.As(context.Cause(ctx), &ee) {
@@ -294,7 +308,6 @@ func (ex *execution) drive(ctx context.Context, fr *frame, st *state, input any)
 		}
 		ex.hist.emit(&fr.prev, Event{Type: "ExecutionAborted", ExecutionAborted: d})
 	}
-	return nil, err
 }
 
 func formatTime(t time.Time) string {

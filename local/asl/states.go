@@ -36,8 +36,7 @@ func (fr *frame) runState(ctx context.Context, st *state, raw any) (any, *state,
 		fr.resume = nil
 		e.entered, e.resumed = resumed.Entered, true
 	} else if h != nil {
-		h.emit(&fr.prev, Event{Type: enteredTypes[st.kind], Timestamp: e.entered, StateEntered: &StateEnteredDetails{Name: st.name, Input: compactJSON(raw), InputDetails: notTruncated}})
-		fr.enteredID, fr.enteredState = fr.prev, st
+		fr.emitEntered(st, e.entered, raw)
 	}
 	var (
 		out  any
@@ -74,7 +73,7 @@ func (fr *frame) runState(ctx context.Context, st *state, raw any) (any, *state,
 				fr.noteEvaluationFailure(st, err)
 			case errors.As(err, &susp):
 			case abortedTypes[st.kind] != "":
-				h.emit(&fr.prev, Event{Type: abortedTypes[st.kind]})
+				fr.emitType(abortedTypes[st.kind])
 			}
 		}
 		return nil, nil, err
@@ -85,21 +84,42 @@ func (fr *frame) runState(ctx context.Context, st *state, raw any) (any, *state,
 		}
 	}
 	if h != nil {
-		d := &StateExitedDetails{Name: st.name, Output: compactJSON(out), OutputDetails: notTruncated}
-		if len(vars) > 0 {
-			d.AssignedVariables = make(map[string]string, len(vars))
-			for k, v := range vars {
-				d.AssignedVariables[k] = compactJSON(v)
-			}
-			d.AssignedVariablesDetails = notTruncated
-		}
-		h.emit(&fr.prev, Event{Type: exitedTypes[st.kind], StateExited: d})
+		fr.emitExited(st, out, vars)
 	}
 	return out, next, nil
 }
 
+// The emit helpers keep history events out of the frames of the state
+// functions, so an execution blocked in a state holds a small stack.
+
+//go:noinline
+func (fr *frame) emitEntered(st *state, t time.Time, raw any) {
+	fr.ex.hist.emit(&fr.prev, Event{Type: enteredTypes[st.kind], Timestamp: t, StateEntered: &StateEnteredDetails{Name: st.name, Input: compactJSON(raw), InputDetails: notTruncated}})
+	fr.enteredID, fr.enteredState = fr.prev, st
+}
+
+//go:noinline
+func (fr *frame) emitExited(st *state, out any, vars map[string]any) {
+	d := &StateExitedDetails{Name: st.name, Output: compactJSON(out), OutputDetails: notTruncated}
+	if len(vars) > 0 {
+		d.AssignedVariables = make(map[string]string, len(vars))
+		for k, v := range vars {
+			d.AssignedVariables[k] = compactJSON(v)
+		}
+		d.AssignedVariablesDetails = notTruncated
+	}
+	fr.ex.hist.emit(&fr.prev, Event{Type: exitedTypes[st.kind], StateExited: d})
+}
+
+//go:noinline
+func (fr *frame) emitType(typ string) {
+	fr.ex.hist.emit(&fr.prev, Event{Type: typ})
+}
+
 // noteEvaluationFailure records an EvaluationFailed event for a JSONata
 // evaluation error, once.
+//
+//go:noinline
 func (fr *frame) noteEvaluationFailure(st *state, err error) {
 	var ee *ExecError
 	if !errors.As(err, &ee) || ee.ErrorName != ErrQueryEvaluationError || ee.reported {
@@ -249,6 +269,18 @@ func (fr *frame) runFail(ctx context.Context, e *evalCtx, raw any) error {
 	return &ExecError{ErrorName: name, Cause: cause}
 }
 
+// suspend captures an execution waiting in a top-level Wait state.
+func (fr *frame) suspend(e *evalCtx, raw any, until time.Time) *Suspended {
+	s := &Suspended{State: e.st.name, Input: raw, Entered: e.entered, Until: until, ExecutionInput: fr.ex.input, LastEventID: fr.prev}
+	if len(fr.vars.vals) > 0 {
+		s.Variables = make(map[string]any, len(fr.vars.vals))
+		for k, v := range fr.vars.vals {
+			s.Variables[k] = v
+		}
+	}
+	return s
+}
+
 func (fr *frame) runWait(ctx context.Context, e *evalCtx, raw any) (any, map[string]any, error) {
 	st := e.st
 	data := raw
@@ -303,14 +335,7 @@ func (fr *frame) runWait(ctx context.Context, e *evalCtx, raw any) (any, map[str
 	}
 	if fr.test == nil {
 		if fr.top && fr.ex.opts.SuspendWaits && !e.resumed && until.After(fr.ex.clock.Now()) {
-			s := &Suspended{State: st.name, Input: raw, Entered: e.entered, Until: until, ExecutionInput: fr.ex.input, LastEventID: fr.prev}
-			if len(fr.vars.vals) > 0 {
-				s.Variables = make(map[string]any, len(fr.vars.vals))
-				for k, v := range fr.vars.vals {
-					s.Variables[k] = v
-				}
-			}
-			return nil, nil, s
+			return nil, nil, fr.suspend(e, raw, until)
 		}
 		if err := fr.ex.clock.SleepUntil(ctx, until); err != nil {
 			return nil, nil, err

@@ -122,28 +122,7 @@ func (fr *frame) invokeTask(ctx context.Context, st *state, e *evalCtx, in, para
 	h := ex.hist
 	rtype, rname := resourceEventNames(st.resource)
 	if h != nil {
-		ev := Event{}
-		switch st.resourceKind {
-		case resourceLambda:
-			ev.Type = "LambdaFunctionScheduled"
-			ev.LambdaFunctionScheduled = &LambdaScheduledDetails{Resource: st.resource, Input: compactJSON(params), InputDetails: notTruncated, TimeoutInSeconds: int64(timeout / time.Second)}
-		case resourceActivity:
-			ev.Type = "ActivityScheduled"
-			ev.ActivityScheduled = &LambdaScheduledDetails{Resource: st.resource, Input: compactJSON(params), InputDetails: notTruncated, TimeoutInSeconds: int64(timeout / time.Second), HeartbeatInSeconds: int64(heartbeat / time.Second)}
-		default:
-			ev.Type = "TaskScheduled"
-			ev.TaskScheduled = &TaskScheduledDetails{ResourceType: rtype, Resource: rname, Region: ex.region(), Parameters: compactJSON(params),
-				TimeoutInSeconds: int64(timeout / time.Second), HeartbeatInSeconds: int64(heartbeat / time.Second)}
-		}
-		h.emit(&fr.prev, ev)
-		switch st.resourceKind {
-		case resourceLambda:
-			h.emit(&fr.prev, Event{Type: "LambdaFunctionStarted"})
-		case resourceActivity:
-			h.emit(&fr.prev, Event{Type: "ActivityStarted"})
-		default:
-			h.emit(&fr.prev, Event{Type: "TaskStarted", TaskStarted: &TaskDetails{ResourceType: rtype, Resource: rname}})
-		}
+		fr.emitTaskStart(st, rtype, rname, params, timeout, heartbeat)
 	}
 	if ex.tasks == nil {
 		err := failf(ErrTaskFailed, "%v: cannot run resource %s", errNoInvoker, st.resource)
@@ -196,19 +175,53 @@ func (fr *frame) invokeTask(ctx context.Context, st *state, e *evalCtx, in, para
 		return nil, te
 	}
 	if h != nil {
-		out := compactJSON(result)
-		switch st.resourceKind {
-		case resourceLambda:
-			h.emit(&fr.prev, Event{Type: "LambdaFunctionSucceeded", LambdaFunctionSucceeded: &OutputDetails{Output: out, OutputDetails: notTruncated}})
-		case resourceActivity:
-			h.emit(&fr.prev, Event{Type: "ActivitySucceeded", ActivitySucceeded: &OutputDetails{Output: out, OutputDetails: notTruncated}})
-		default:
-			h.emit(&fr.prev, Event{Type: "TaskSucceeded", TaskSucceeded: &TaskDetails{ResourceType: rtype, Resource: rname, Output: out, OutputDetails: notTruncated}})
-		}
+		fr.emitTaskSucceeded(st, rtype, rname, result)
 	}
 	return result, nil
 }
 
+//go:noinline
+func (fr *frame) emitTaskStart(st *state, rtype, rname string, params any, timeout, heartbeat time.Duration) {
+	h := fr.ex.hist
+	ev := Event{}
+	switch st.resourceKind {
+	case resourceLambda:
+		ev.Type = "LambdaFunctionScheduled"
+		ev.LambdaFunctionScheduled = &LambdaScheduledDetails{Resource: st.resource, Input: compactJSON(params), InputDetails: notTruncated, TimeoutInSeconds: int64(timeout / time.Second)}
+	case resourceActivity:
+		ev.Type = "ActivityScheduled"
+		ev.ActivityScheduled = &LambdaScheduledDetails{Resource: st.resource, Input: compactJSON(params), InputDetails: notTruncated, TimeoutInSeconds: int64(timeout / time.Second), HeartbeatInSeconds: int64(heartbeat / time.Second)}
+	default:
+		ev.Type = "TaskScheduled"
+		ev.TaskScheduled = &TaskScheduledDetails{ResourceType: rtype, Resource: rname, Region: fr.ex.region(), Parameters: compactJSON(params),
+			TimeoutInSeconds: int64(timeout / time.Second), HeartbeatInSeconds: int64(heartbeat / time.Second)}
+	}
+	h.emit(&fr.prev, ev)
+	switch st.resourceKind {
+	case resourceLambda:
+		h.emit(&fr.prev, Event{Type: "LambdaFunctionStarted"})
+	case resourceActivity:
+		h.emit(&fr.prev, Event{Type: "ActivityStarted"})
+	default:
+		h.emit(&fr.prev, Event{Type: "TaskStarted", TaskStarted: &TaskDetails{ResourceType: rtype, Resource: rname}})
+	}
+}
+
+//go:noinline
+func (fr *frame) emitTaskSucceeded(st *state, rtype, rname string, result any) {
+	h := fr.ex.hist
+	out := compactJSON(result)
+	switch st.resourceKind {
+	case resourceLambda:
+		h.emit(&fr.prev, Event{Type: "LambdaFunctionSucceeded", LambdaFunctionSucceeded: &OutputDetails{Output: out, OutputDetails: notTruncated}})
+	case resourceActivity:
+		h.emit(&fr.prev, Event{Type: "ActivitySucceeded", ActivitySucceeded: &OutputDetails{Output: out, OutputDetails: notTruncated}})
+	default:
+		h.emit(&fr.prev, Event{Type: "TaskSucceeded", TaskSucceeded: &TaskDetails{ResourceType: rtype, Resource: rname, Output: out, OutputDetails: notTruncated}})
+	}
+}
+
+//go:noinline
 func (fr *frame) taskFailedEvent(st *state, rtype, rname string, ee *ExecError, timedOut bool) {
 	h := fr.ex.hist
 	if h == nil {

@@ -3,6 +3,8 @@ package queue
 import (
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"sort"
@@ -238,4 +240,36 @@ func BenchmarkHandlerCycle(b *testing.B) {
 			})
 		})
 	}
+}
+
+// BenchmarkSDKFloor is the reference for the SDK benchmarks: the same client and
+// concurrency against a handler that answers every call with a fixed response, so
+// it measures what the SDK and HTTP cost without any queue behind them.
+func BenchmarkSDKFloor(b *testing.B) {
+	canned := []byte(`{"QueueUrl":"http://127.0.0.1/000000000000/floor"}`)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/x-amz-json-1.0")
+		_, _ = w.Write(canned)
+	}))
+	defer srv.Close()
+	c := newClient(srv.URL)
+	ctx := testCtx(b)
+	var lat latencies
+	b.SetParallelism(4)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		var mine []time.Duration
+		for pb.Next() {
+			t0 := time.Now()
+			if _, err := c.GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: aws.String("floor")}); err != nil {
+				b.Error(err)
+				return
+			}
+			mine = append(mine, time.Since(t0))
+		}
+		lat.add(mine)
+	})
+	b.StopTimer()
+	lat.report(b)
 }

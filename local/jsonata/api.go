@@ -58,8 +58,12 @@ func (e *Expr) String() string { return e.src }
 //
 // The result is in encoding/json's shape, or Undefined when the expression
 // produced no value. A function value is not JSON: as the whole result it is
-// returned as Undefined, and inside arrays or objects it is left out.
+// returned as Undefined (see the package documentation for nested ones).
 // Evaluation errors are returned as *Error.
+//
+// Results may share maps and slices with input and vars (for example
+// "$states.input" returns the very map it was given): treat them as
+// read-only, or copy them before modifying.
 //
 // Eval uses the wall clock for $now and $millis, a random source for
 // $random, $shuffle and $uuid, and the default limits. Use EvalWith to

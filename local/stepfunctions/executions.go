@@ -41,7 +41,8 @@ type execution struct {
 	output    string
 	errName   string
 	cause     string
-	history   []json.RawMessage
+	history   []json.RawMessage // events of an ended execution
+	live      []asl.Event       // events of a running one (encoded when it ends)
 	cancel    context.CancelFunc
 	stopErr   string
 	stopCause string
@@ -105,12 +106,12 @@ func (s *Service) runExecution(ctx context.Context, sp *runSpec) runResult {
 				ex.mu.Unlock()
 			}
 			if ex != nil {
-				b, err := json.Marshal(e)
-				if err == nil {
-					ex.mu.Lock()
-					ex.history = append(ex.history, b)
-					ex.mu.Unlock()
-				}
+				// Encoding waits for the end of the execution: encoding here
+				// would grow the goroutine's stack, which an idle execution
+				// then keeps.
+				ex.mu.Lock()
+				ex.live = append(ex.live, e)
+				ex.mu.Unlock()
 			}
 			if lg != nil {
 				lg.event(e)
@@ -269,6 +270,8 @@ func (s *Service) runStandard(ctx context.Context, sp *runSpec) {
 	ex := sp.std
 	res := s.runExecution(ctx, sp)
 	ex.mu.Lock()
+	ex.history = ex.events()
+	ex.live = nil
 	ex.status, ex.stop, ex.output = res.status, res.stop, res.output
 	ex.errName, ex.cause = res.err, res.cause
 	if res.status == StatusAborted {
@@ -286,6 +289,20 @@ func (s *Service) runStandard(ctx context.Context, sp *runSpec) {
 // causeServiceStopped is the cause of an execution cut short by the service
 // stopping (Close, or a crash noticed at the next start).
 const causeServiceStopped = "The local Step Functions service stopped while the execution was running; it was not resumed."
+
+// events returns the execution's history as JSON, in a new slice. ex.mu is held.
+func (ex *execution) events() []json.RawMessage {
+	out := make([]json.RawMessage, len(ex.history), len(ex.history)+len(ex.live))
+	copy(out, ex.history)
+	for _, e := range ex.live {
+		b, err := json.Marshal(e)
+		if err != nil {
+			b, _ = json.Marshal(asl.Event{Timestamp: e.Timestamp, Type: e.Type, ID: e.ID, PreviousEventID: e.PreviousEventID})
+		}
+		out = append(out, b)
+	}
+	return out
+}
 
 // appendAborted adds an ExecutionAborted event carrying the stop reason to
 // a history that ended without one (an execution found RUNNING at load).
@@ -488,8 +505,7 @@ func (s *Service) GetExecutionHistory(_ context.Context, in *GetExecutionHistory
 		}
 	}
 	ex.mu.Lock()
-	all := make([]json.RawMessage, len(ex.history))
-	copy(all, ex.history)
+	all := ex.events()
 	ex.mu.Unlock()
 	if in.ReverseOrder {
 		for i, j := 0, len(all)-1; i < j; i, j = i+1, j-1 {

@@ -78,7 +78,7 @@ func (st *store) saveExecution(machine string, ex *execution) error {
 	}
 	ex.mu.Lock()
 	rec := execRecord{ARN: ex.ARN, Name: ex.Name, MachineARN: ex.MachineARN, Input: ex.Input, Start: ex.Start, Trace: ex.Trace,
-		Status: ex.status, Stop: ex.stop, Output: ex.output, Error: ex.errName, Cause: ex.cause, History: ex.history}
+		Status: ex.status, Stop: ex.stop, Output: ex.output, Error: ex.errName, Cause: ex.cause, History: ex.events()}
 	b, err := json.Marshal(rec)
 	ex.mu.Unlock()
 	if err != nil {

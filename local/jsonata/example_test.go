@@ -25,7 +25,7 @@ func Example() {
 	fmt.Println(jsonata.IsUndefined(v))
 
 	// Errors carry JSONata's codes.
-	_, err = jsonata.MustCompile("$states.input.price & 1 + 'x'").Eval(jsonata.Undefined, vars)
+	_, err = jsonata.MustCompile("$states.input.price + 'x'").Eval(jsonata.Undefined, vars)
 	var je *jsonata.Error
 	if errors.As(err, &je) {
 		fmt.Println(je.Code, je.Position)
@@ -33,7 +33,7 @@ func Example() {
 	// Output:
 	// 10 <nil>
 	// true
-	// T2002 28
+	// T2002 21
 }
 
 func Example_stepFunctionsFunctions() {

@@ -1,6 +1,6 @@
 # Dragons: the serverless app for AWS and the local cloud that runs it.
 GO        ?= go
-FUNCTIONS := $(notdir $(wildcard handlers/*))
+FUNCTIONS := $(notdir $(patsubst %/main.go,%,$(wildcard handlers/*/main.go)))
 BUILD_DIR := build
 
 .PHONY: run test unit lint lint-template build bench deploy fuzz clean

@@ -21,9 +21,9 @@
 //   - Suspended/Resume, so a Standard execution parked in a long Wait needs
 //     no goroutine.
 //
-// Subpackages: jsonpath (the path dialect), intrinsic (States.* functions)
-// and mockconfig (workflow tests driven by Step Functions Local's
-// MockConfigFile.json).
+// Subpackages: jsonpath (the path dialect) and intrinsic (the States.*
+// functions). Workflow tests with Step Functions Local mock files live in
+// local/sfntest.
 //
 // Parse returns a *StateMachine or a *DefinitionError listing every
 // problem with its location. (*StateMachine).Run executes it: Task states

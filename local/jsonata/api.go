@@ -104,9 +104,10 @@ func (e *Expr) EvalWith(ctx context.Context, input any, vars map[string]any, opt
 // Error is a JSONata compile or evaluation error.
 type Error struct {
 	// Code is JSONata's error code, for example "S0201" (syntax), "T2001"
-	// (type) or "D3030" (dynamic), or "D3137" for $error(), or one of this
-	// package's resource codes U1001 (too deep), U1002 (too many steps) and
-	// U1003 (cancelled).
+	// (type) or "D3030" (dynamic), "D3137" for $error(); the D3201-D3205
+	// codes of the Step Functions functions (see CodePartitionSize and the
+	// constants after it); or one of this package's resource codes U1001
+	// (too deep), U1002 (too many steps) and U1003 (cancelled).
 	Code string
 	// Position locates the error the way JSONata does: the offset, in
 	// characters (runes), just past the operator, name or bracket where the

@@ -12,6 +12,8 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -54,15 +56,15 @@ func up(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	edgeAddr := fs.String("edge-addr", "127.0.0.1:4566", "listen address of the AWS edge endpoint (port 0 picks one)")
 	apiAddr := fs.String("api-addr", "127.0.0.1:3000", "listen address of the API (port 0 picks one)")
 	tmpl := fs.String("template", "template.yaml", "SAM template to run")
-	verbose := fs.Bool("verbose", false, "log every request")
+	verbose := fs.Bool("verbose", false, "log every request to stderr instead of DATA_DIR/dragons.log")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	level := slog.LevelWarn
-	if *verbose {
-		level = slog.LevelInfo
+	logger, closeLog, err := openLog(*dataDir, *ephemeral, *verbose, stderr)
+	if err != nil {
+		return err
 	}
-	logger := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
+	defer closeLog()
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
@@ -79,6 +81,9 @@ func up(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		_ = c.Close(context.Background())
 		return fmt.Errorf("get a token for the local user: %w", err)
+	}
+	if len(c.Stack.Ignored) > 0 {
+		fmt.Fprintf(stdout, "Template resources with no local behaviour (ignored): %s\n\n", strings.Join(c.Stack.Ignored, ", "))
 	}
 	fmt.Fprintf(stdout, `Dragons local cloud ready in %s
 
@@ -106,6 +111,26 @@ Press Ctrl-C to stop.
 	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	return c.Close(shutdown)
+}
+
+// openLog returns the structured logger: one JSON line per request and event,
+// written to DATA_DIR/dragons.log, or to stderr with --verbose, or nowhere when
+// ephemeral without --verbose (warnings still reach stderr).
+func openLog(dataDir string, ephemeral, verbose bool, stderr io.Writer) (*slog.Logger, func(), error) {
+	if verbose {
+		return slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo})), func() {}, nil
+	}
+	if ephemeral {
+		return slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})), func() {}, nil
+	}
+	if err := os.MkdirAll(dataDir, 0o755); err != nil {
+		return nil, nil, fmt.Errorf("create data dir: %w", err)
+	}
+	f, err := os.OpenFile(filepath.Join(dataDir, "dragons.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		return nil, nil, fmt.Errorf("open log file: %w", err)
+	}
+	return slog.New(slog.NewJSONHandler(f, &slog.HandlerOptions{Level: slog.LevelInfo})), func() { _ = f.Close() }, nil
 }
 
 func token(ctx context.Context, args []string, stdout io.Writer) error {

@@ -291,4 +291,3 @@ func putIfAbsent(ctx context.Context, s3 *objstore.Service, bucket, key string, 
 	}
 	return err == nil, err
 }
-

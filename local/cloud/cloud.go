@@ -55,9 +55,9 @@ type Config struct {
 	// Params override template parameters (for example a short cache TTL in
 	// tests).
 	Params map[string]any
-	Logger   *slog.Logger
+	Logger *slog.Logger
 	// Seed, when set, is written to the catalog object if it does not exist.
-	Seed      []byte
+	Seed                          []byte
 	SeedKeyParam, SeedBucketParam string
 	// User is created in every user pool when absent, for `dragons token`.
 	User User

@@ -1,0 +1,107 @@
+// Command dragons-bench measures the local cloud against baselines run in the
+// same process and prints the ratios: the data and messaging services against
+// moto_server (issue 3), the Step Functions engine and API against a no-op
+// API round trip (issue 4), and the dragons application on the local cloud
+// against a bare net/http server (issue 5).
+//
+// It prints numbers and whether each goal is met; it never fails because a
+// goal is missed. It exits non-zero only when a measurement could not be made.
+//
+// Usage (from the module root; `make bench` runs it):
+//
+//	go run ./bench/cmd/dragons-bench [-duration 3s] [-concurrency 8] [-parts services,engine,app]
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/dragons-dev/dragons/bench/load"
+)
+
+// options are the command-line settings shared by every part.
+type options struct {
+	duration    time.Duration
+	warmup      time.Duration
+	concurrency int
+	parts       map[string]bool
+	root        string // module root (for go test and template.yaml)
+	only        string // run only workloads whose name contains this
+}
+
+func (o options) load() load.Config {
+	return load.Config{Workers: o.concurrency, Duration: o.duration, Warmup: o.warmup}
+}
+
+func main() {
+	var o options
+	parts := flag.String("parts", "services,engine,app", "comma-separated parts to run: services (issue 3), engine (issue 4), app (issue 5)")
+	flag.DurationVar(&o.duration, "duration", 3*time.Second, "measured time per workload")
+	flag.DurationVar(&o.warmup, "warmup", 300*time.Millisecond, "unmeasured warm-up per workload")
+	flag.IntVar(&o.concurrency, "concurrency", 8, "concurrent clients per workload")
+	flag.StringVar(&o.root, "root", ".", "module root")
+	flag.StringVar(&o.only, "only", "", "run only the workloads whose name contains this text")
+	flag.Parse()
+	o.parts = map[string]bool{}
+	for _, p := range strings.Split(*parts, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			o.parts[p] = true
+		}
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := run(ctx, o); err != nil {
+		fmt.Fprintln(os.Stderr, "dragons-bench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, o options) error {
+	start := time.Now()
+	fmt.Printf("# dragons-bench %s\n\n", start.UTC().Format(time.RFC3339))
+	fmt.Printf("machine: %s/%s, %d CPUs, GOMAXPROCS=%d, %s; load average at start: %s\n",
+		runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.Version(), loadAvg())
+	fmt.Printf("settings: concurrency %d, %v measured per workload after %v warm-up\n\n", o.concurrency, o.duration, o.warmup)
+	var failed []string
+	step := func(name string, f func(context.Context, options) error) {
+		if !o.parts[name] {
+			return
+		}
+		if err := f(ctx, o); err != nil {
+			fmt.Printf("\n**%s: not measured: %v**\n\n", name, err)
+			failed = append(failed, name)
+		}
+	}
+	step("services", benchServices)
+	step("engine", benchEngine)
+	step("app", benchApp)
+	fmt.Printf("load average at end: %s; total time %v\n", loadAvg(), time.Since(start).Round(time.Second))
+	if len(failed) > 0 {
+		return fmt.Errorf("parts not measured: %s", strings.Join(failed, ", "))
+	}
+	return nil
+}
+
+// loadAvg returns the 1, 5 and 15 minute load averages from /proc/loadavg.
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
+}
+
+// progress reports what is running, on stderr, so stdout holds only results.
+func progress(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "... "+format+"\n", args...)
+}

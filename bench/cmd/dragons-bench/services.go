@@ -1,0 +1,537 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/dragons-dev/dragons/bench/load"
+	"github.com/dragons-dev/dragons/bench/moto"
+	"github.com/dragons-dev/dragons/local/edge"
+	"github.com/dragons-dev/dragons/local/eventbus"
+	"github.com/dragons-dev/dragons/local/objstore"
+	"github.com/dragons-dev/dragons/local/queue"
+)
+
+// backend is one set of S3, SQS and EventBridge endpoints under test.
+type backend struct {
+	name  string
+	cfg   aws.Config
+	close func()
+}
+
+func (b *backend) s3() *s3.Client {
+	return s3.NewFromConfig(b.cfg, func(o *s3.Options) { o.UsePathStyle = true })
+}
+func (b *backend) sqs() *sqs.Client            { return sqs.NewFromConfig(b.cfg) }
+func (b *backend) events() *eventbridge.Client { return eventbridge.NewFromConfig(b.cfg) }
+
+// sdkConfig is the client configuration every workload uses: static
+// credentials, the endpoint override and no retries, so a failure is counted
+// instead of hidden behind a retry.
+func sdkConfig(endpoint string) aws.Config {
+	return aws.Config{
+		Region:       "us-east-1",
+		Credentials:  credentials.NewStaticCredentialsProvider("test", "test", ""),
+		BaseEndpoint: aws.String(endpoint),
+		Retryer:      func() aws.Retryer { return aws.NopRetryer{} },
+	}
+}
+
+// localBackend starts the local S3, SQS and EventBridge on an edge on
+// 127.0.0.1:0, registered the way the local cloud registers them. dataDir ""
+// keeps everything in memory.
+func localBackend(name, dataDir string) (*backend, error) {
+	s3svc, err := objstore.New(objstore.Options{DataDir: sub(dataDir, "s3")})
+	if err != nil {
+		return nil, fmt.Errorf("start s3: %w", err)
+	}
+	e := edge.New(nil)
+	addr, err := e.Start("127.0.0.1:0")
+	if err != nil {
+		s3svc.Close()
+		return nil, fmt.Errorf("start edge: %w", err)
+	}
+	url := "http://" + addr
+	sqsSvc, err := queue.New(queue.Options{DataDir: sub(dataDir, "sqs"), Endpoint: url})
+	if err != nil {
+		s3svc.Close()
+		_ = e.Close(context.Background())
+		return nil, fmt.Errorf("start sqs: %w", err)
+	}
+	bus, err := eventbus.New(eventbus.Options{DataDir: sub(dataDir, "events"), Queues: queueSender{sqsSvc}})
+	if err != nil {
+		s3svc.Close()
+		sqsSvc.Close()
+		_ = e.Close(context.Background())
+		return nil, fmt.Errorf("start eventbridge: %w", err)
+	}
+	e.Handle("s3", s3svc)
+	e.HandleTarget("AmazonSQS", sqsSvc)
+	e.Handle("sqs", sqsSvc)
+	e.HandleTarget("AWSEvents", bus)
+	e.Handle("events", bus)
+	e.HandleFallback(s3svc)
+	return &backend{name: name, cfg: sdkConfig(url), close: func() {
+		_ = e.Close(context.Background())
+		_ = bus.Close()
+		_ = sqsSvc.Close()
+		_ = s3svc.Close()
+	}}, nil
+}
+
+func sub(dir, name string) string {
+	if dir == "" {
+		return ""
+	}
+	return dir + string(os.PathSeparator) + name
+}
+
+// queueSender delivers EventBridge's SQS targets to the local SQS.
+type queueSender struct{ q *queue.Service }
+
+func (s queueSender) SendMessage(ctx context.Context, queueARN, body string, attributes map[string]string) error {
+	var attrs map[string]queue.Attribute
+	if len(attributes) > 0 {
+		attrs = make(map[string]queue.Attribute, len(attributes))
+		for k, v := range attributes {
+			attrs[k] = queue.Attribute{DataType: "String", StringValue: v}
+		}
+	}
+	if _, err := s.q.SendMessage(ctx, queueARN, body, attrs); err != nil {
+		return fmt.Errorf("send to %s: %w", queueARN, err)
+	}
+	return nil
+}
+
+// errUnsupported marks a workload the backend cannot run faithfully.
+var errUnsupported = errors.New("unsupported")
+
+// serviceWorkload is one issue 3 workload. prepare sets it up on a backend
+// and returns the operation and a check to run after the measurement.
+type serviceWorkload struct {
+	name    string
+	prepare func(ctx context.Context, b *backend, workers int) (load.Op, func(context.Context) error, error)
+}
+
+type serviceResult struct {
+	res load.Result
+	err error // setup failure, unsupported, or a failed check
+}
+
+func benchServices(ctx context.Context, o options) error {
+	fmt.Print("## Issue 3: S3, SQS and EventBridge through aws-sdk-go-v2, local edge vs moto_server\n\n")
+	progress("starting moto_server")
+	mt, err := moto.Start(ctx, 90*time.Second)
+	if err != nil {
+		return err
+	}
+	defer mt.Close()
+	dir, err := os.MkdirTemp("", "dragons-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	mem, err := localBackend("local (in memory)", "")
+	if err != nil {
+		return err
+	}
+	defer mem.close()
+	disk, err := localBackend("local (data dir)", dir)
+	if err != nil {
+		return err
+	}
+	defer disk.close()
+	mb := &backend{name: "moto_server", cfg: sdkConfig(mt.URL), close: func() {}}
+	backends := []*backend{mem, disk, mb}
+
+	workloads := []serviceWorkload{
+		{"S3 PutObject 1 KiB", prepS3Put},
+		{"S3 GetObject 1 KiB", prepS3Get},
+		{"S3 conditional append (GET + PUT If-Match, retry on 412)", prepS3Append},
+		{"SQS SendMessage", prepSQSSend},
+		{"SQS ReceiveMessage + DeleteMessage (queue of 2,000)", prepSQSReceive},
+		{"EventBridge PutEvents until received from the target SQS queue", prepEvents},
+	}
+	var selected []serviceWorkload
+	for _, w := range workloads {
+		if strings.Contains(w.name, o.only) {
+			selected = append(selected, w)
+		}
+	}
+	workloads = selected
+	results := map[string]map[string]serviceResult{}
+	for _, w := range workloads {
+		results[w.name] = map[string]serviceResult{}
+		for _, b := range backends {
+			progress("%s on %s", w.name, b.name)
+			results[w.name][b.name] = runServiceWorkload(ctx, o, w, b)
+		}
+	}
+
+	t := table{head: []string{"workload", "backend", "throughput", "p50", "p99", "errors", "vs moto"}}
+	for _, w := range workloads {
+		base := results[w.name][mb.name]
+		for _, b := range backends {
+			r := results[w.name][b.name]
+			if r.err != nil {
+				t.add(w.name, b.name, "-", "-", "-", "-", shorten(r.err.Error(), 100))
+				continue
+			}
+			vs := "baseline"
+			if b != mb {
+				vs = "n/a (moto: no result)"
+				if base.err == nil {
+					vs = ratio(r.res.Throughput(), base.res.Throughput())
+				}
+			}
+			t.add(w.name, b.name, rate(r.res), ms(r.res.Percentile(0.5)), ms(r.res.Percentile(0.99)), errCell(r.res), vs)
+		}
+	}
+	t.print()
+
+	fmt.Printf("Goals (issue 3): throughput >= 20x moto_server's and p99 < 5 ms at concurrency %d.\n\n", o.concurrency)
+	g := table{head: []string{"workload", "backend", "ours/moto", ">= 20x moto", "p99", "p99 < 5 ms"}}
+	for _, w := range workloads {
+		base := results[w.name][mb.name]
+		for _, b := range backends[:2] {
+			r := results[w.name][b.name]
+			if r.err != nil {
+				g.add(w.name, b.name, "-", "not measured", "-", "not measured")
+				continue
+			}
+			x, xv := "-", "no moto baseline"
+			if base.err == nil && base.res.Throughput() > 0 {
+				f := r.res.Throughput() / base.res.Throughput()
+				x, xv = fmt.Sprintf("%.1fx", f), verdict(f >= 20)
+			}
+			p99 := r.res.Percentile(0.99)
+			g.add(w.name, b.name, x, xv, ms(p99), verdict(p99 < 5*time.Millisecond && r.res.Errors == 0))
+		}
+	}
+	g.print()
+	return nil
+}
+
+func runServiceWorkload(ctx context.Context, o options, w serviceWorkload, b *backend) serviceResult {
+	op, check, err := w.prepare(ctx, b, o.concurrency)
+	if err != nil {
+		return serviceResult{err: err}
+	}
+	res, err := load.Run(ctx, o.load(), op)
+	if err != nil {
+		return serviceResult{err: err}
+	}
+	if res.Ops == 0 {
+		return serviceResult{res: res, err: fmt.Errorf("no operation completed in %v (errors: %d, %v)", o.duration, res.Errors, res.FirstErr)}
+	}
+	if check != nil {
+		if err := check(ctx); err != nil {
+			return serviceResult{res: res, err: fmt.Errorf("check failed: %w", err)}
+		}
+	}
+	return serviceResult{res: res}
+}
+
+var kib = bytes.Repeat([]byte("0123456789abcdef"), 64)
+
+func makeBucket(ctx context.Context, c *s3.Client, name string) error {
+	if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(name)}); err != nil {
+		return fmt.Errorf("create bucket %s: %w", name, err)
+	}
+	return nil
+}
+
+func prepS3Put(ctx context.Context, b *backend, _ int) (load.Op, func(context.Context) error, error) {
+	c := b.s3()
+	if err := makeBucket(ctx, c, "bench-put"); err != nil {
+		return nil, nil, err
+	}
+	return func(ctx context.Context, w, i int) error {
+		_, err := c.PutObject(ctx, &s3.PutObjectInput{
+			Bucket: aws.String("bench-put"), Key: aws.String(fmt.Sprintf("obj/%d/%d", w, i%64)),
+			Body: bytes.NewReader(kib), ContentType: aws.String("application/octet-stream"),
+		})
+		return err
+	}, nil, nil
+}
+
+func prepS3Get(ctx context.Context, b *backend, _ int) (load.Op, func(context.Context) error, error) {
+	c := b.s3()
+	if err := makeBucket(ctx, c, "bench-get"); err != nil {
+		return nil, nil, err
+	}
+	if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("bench-get"), Key: aws.String("obj"), Body: bytes.NewReader(kib)}); err != nil {
+		return nil, nil, fmt.Errorf("put the object to read: %w", err)
+	}
+	return func(ctx context.Context, w, i int) error {
+		out, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("bench-get"), Key: aws.String("obj")})
+		if err != nil {
+			return err
+		}
+		n, err := io.Copy(io.Discard, out.Body)
+		out.Body.Close()
+		if err != nil {
+			return fmt.Errorf("read body: %w", err)
+		}
+		if n != int64(len(kib)) {
+			return fmt.Errorf("read %d bytes, want %d", n, len(kib))
+		}
+		return nil
+	}, nil, nil
+}
+
+// appendDoc is the JSON object the conditional append loop rewrites: a
+// counter of appends and the most recent entries (bounded, so the object's
+// size stays constant).
+type appendDoc struct {
+	Count int      `json:"count"`
+	Tail  []string `json:"tail"`
+}
+
+func httpStatus(err error) int {
+	var re *awshttp.ResponseError
+	if errors.As(err, &re) {
+		return re.HTTPStatusCode()
+	}
+	return 0
+}
+
+func prepS3Append(ctx context.Context, b *backend, _ int) (load.Op, func(context.Context) error, error) {
+	c := b.s3()
+	const bucket, key = "bench-append", "catalog.json"
+	if err := makeBucket(ctx, c, bucket); err != nil {
+		return nil, nil, err
+	}
+	initial, _ := json.Marshal(appendDoc{Tail: []string{}})
+	if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), Body: bytes.NewReader(initial), IfNoneMatch: aws.String("*")}); err != nil {
+		return nil, nil, fmt.Errorf("create %s with If-None-Match: %w", key, err)
+	}
+	// Probe: a PUT with a stale ETag must be refused with 412.
+	_, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), Body: bytes.NewReader(initial), IfMatch: aws.String(`"00000000000000000000000000000000"`)})
+	switch {
+	case err == nil:
+		return nil, nil, fmt.Errorf("%w: PutObject with a stale If-Match ETag succeeded (conditional writes ignored)", errUnsupported)
+	case httpStatus(err) != http.StatusPreconditionFailed:
+		return nil, nil, fmt.Errorf("%w: PutObject with a stale If-Match ETag: %v", errUnsupported, err)
+	}
+	// appended counts acknowledged appends; unknown counts PUTs whose outcome
+	// the client never learned (cut short at the end of a phase).
+	var appended, conflicts, unknown atomic.Int64
+	op := func(ctx context.Context, w, i int) error {
+		entry := fmt.Sprintf("w%d-%d", w, i)
+		for {
+			out, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+			if err != nil {
+				return err
+			}
+			raw, err := io.ReadAll(out.Body)
+			out.Body.Close()
+			if err != nil {
+				return fmt.Errorf("read %s: %w", key, err)
+			}
+			var doc appendDoc
+			if err := json.Unmarshal(raw, &doc); err != nil {
+				return fmt.Errorf("decode %s: %w", key, err)
+			}
+			doc.Count++
+			doc.Tail = append(doc.Tail, entry)
+			if len(doc.Tail) > 20 {
+				doc.Tail = doc.Tail[len(doc.Tail)-20:]
+			}
+			body, _ := json.Marshal(doc)
+			_, err = c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), Body: bytes.NewReader(body), IfMatch: out.ETag, ContentType: aws.String("application/json")})
+			if err == nil {
+				appended.Add(1)
+				return nil
+			}
+			if s := httpStatus(err); s == http.StatusPreconditionFailed || s == http.StatusConflict {
+				conflicts.Add(1)
+				continue
+			}
+			if ctx.Err() != nil {
+				unknown.Add(1)
+			}
+			return err
+		}
+	}
+	check := func(ctx context.Context) error {
+		out, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+		if err != nil {
+			return err
+		}
+		defer out.Body.Close()
+		var doc appendDoc
+		if err := json.NewDecoder(out.Body).Decode(&doc); err != nil {
+			return fmt.Errorf("decode %s: %w", key, err)
+		}
+		got, acked, maybe := int64(doc.Count), appended.Load(), unknown.Load()
+		if got < acked {
+			return fmt.Errorf("%d appends acknowledged, the object counts %d (lost updates)", acked, got)
+		}
+		if got > acked+maybe {
+			return fmt.Errorf("%d appends acknowledged (+%d unknown), the object counts %d", acked, maybe, got)
+		}
+		progress("  %d appends acknowledged, %d retries after 412/409, none lost", acked, conflicts.Load())
+		return nil
+	}
+	return op, check, nil
+}
+
+const (
+	benchQueue   = "bench-sqs"
+	receiveQueue = "bench-sqs-receive"
+	// receiveDepth is how many messages the receive workload starts with, the
+	// same on every backend.
+	receiveDepth = 2000
+)
+
+func prepSQSSend(ctx context.Context, b *backend, _ int) (load.Op, func(context.Context) error, error) {
+	c := b.sqs()
+	out, err := c.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(benchQueue)})
+	if err != nil {
+		return nil, nil, fmt.Errorf("create queue: %w", err)
+	}
+	url := out.QueueUrl
+	body := strings.Repeat("m", 100)
+	return func(ctx context.Context, w, i int) error {
+		_, err := c.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: url, MessageBody: aws.String(body)})
+		return err
+	}, nil, nil
+}
+
+// prepSQSReceive fills a queue with receiveDepth messages and consumes it;
+// a worker that finds it empty stops (and the measured time ends with the
+// last worker).
+func prepSQSReceive(ctx context.Context, b *backend, workers int) (load.Op, func(context.Context) error, error) {
+	c := b.sqs()
+	out, err := c.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(receiveQueue)})
+	if err != nil {
+		return nil, nil, fmt.Errorf("create queue: %w", err)
+	}
+	url := out.QueueUrl
+	body := aws.String(strings.Repeat("m", 100))
+	fill := func(ctx context.Context, w, i int) error {
+		if (i*workers+w)*10 >= receiveDepth {
+			return load.ErrDone
+		}
+		entries := make([]sqstypes.SendMessageBatchRequestEntry, 10)
+		for k := range entries {
+			entries[k] = sqstypes.SendMessageBatchRequestEntry{Id: aws.String(fmt.Sprint(k)), MessageBody: body}
+		}
+		r, err := c.SendMessageBatch(ctx, &sqs.SendMessageBatchInput{QueueUrl: url, Entries: entries})
+		if err != nil {
+			return err
+		}
+		if len(r.Failed) > 0 {
+			return fmt.Errorf("SendMessageBatch: %d failed", len(r.Failed))
+		}
+		return nil
+	}
+	res, err := load.Run(ctx, load.Config{Workers: workers, Duration: 2 * time.Minute}, fill)
+	if err != nil {
+		return nil, nil, err
+	}
+	if res.Errors > 0 || res.Ops*10 != receiveDepth {
+		return nil, nil, fmt.Errorf("fill the queue: %d batches sent, %d errors (%v)", res.Ops, res.Errors, res.FirstErr)
+	}
+	return func(ctx context.Context, w, i int) error {
+		r, err := c.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: url, MaxNumberOfMessages: 1})
+		if err != nil {
+			return err
+		}
+		if len(r.Messages) == 0 {
+			return load.ErrDone
+		}
+		_, err = c.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: url, ReceiptHandle: r.Messages[0].ReceiptHandle})
+		return err
+	}, nil, nil
+}
+
+// prepEvents gives each worker its own rule and target queue, so a worker's
+// event arrives only in its queue.
+func prepEvents(ctx context.Context, b *backend, workers int) (load.Op, func(context.Context) error, error) {
+	ev, q := b.events(), b.sqs()
+	const bus = "bench-bus"
+	if _, err := ev.CreateEventBus(ctx, &eventbridge.CreateEventBusInput{Name: aws.String(bus)}); err != nil {
+		return nil, nil, fmt.Errorf("create event bus: %w", err)
+	}
+	urls := make([]*string, workers)
+	for w := 0; w < workers; w++ {
+		name := fmt.Sprintf("bench-events-%d", w)
+		cq, err := q.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(name)})
+		if err != nil {
+			return nil, nil, fmt.Errorf("create queue %s: %w", name, err)
+		}
+		urls[w] = cq.QueueUrl
+		attrs, err := q.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: cq.QueueUrl, AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn}})
+		if err != nil {
+			return nil, nil, fmt.Errorf("queue %s arn: %w", name, err)
+		}
+		pattern := fmt.Sprintf(`{"source":["bench.load"],"detail":{"worker":[%d]}}`, w)
+		if _, err := ev.PutRule(ctx, &eventbridge.PutRuleInput{Name: aws.String(name), EventBusName: aws.String(bus), EventPattern: aws.String(pattern)}); err != nil {
+			return nil, nil, fmt.Errorf("put rule %s: %w", name, err)
+		}
+		tr, err := ev.PutTargets(ctx, &eventbridge.PutTargetsInput{Rule: aws.String(name), EventBusName: aws.String(bus),
+			Targets: []ebtypes.Target{{Id: aws.String("queue"), Arn: aws.String(attrs.Attributes["QueueArn"])}}})
+		if err != nil {
+			return nil, nil, fmt.Errorf("put targets %s: %w", name, err)
+		}
+		if tr.FailedEntryCount != 0 {
+			return nil, nil, fmt.Errorf("put targets %s: %d failed", name, tr.FailedEntryCount)
+		}
+	}
+	return func(ctx context.Context, w, i int) error {
+		id := fmt.Sprintf("%d-%d", w, i)
+		out, err := ev.PutEvents(ctx, &eventbridge.PutEventsInput{Entries: []ebtypes.PutEventsRequestEntry{{
+			EventBusName: aws.String(bus), Source: aws.String("bench.load"), DetailType: aws.String("Load"),
+			Detail: aws.String(fmt.Sprintf(`{"worker":%d,"id":%q}`, w, id)),
+		}}})
+		if err != nil {
+			return err
+		}
+		if out.FailedEntryCount != 0 {
+			return fmt.Errorf("PutEvents: %d failed entries", out.FailedEntryCount)
+		}
+		deadline := time.Now().Add(10 * time.Second)
+		for time.Now().Before(deadline) {
+			// A long visibility timeout instead of a delete keeps received
+			// events out of later receives without another call.
+			r, err := q.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: urls[w], MaxNumberOfMessages: 10, WaitTimeSeconds: 2, VisibilityTimeout: 3600})
+			if err != nil {
+				return err
+			}
+			for _, m := range r.Messages {
+				var ev struct {
+					Detail struct {
+						ID string `json:"id"`
+					} `json:"detail"`
+				}
+				if err := json.Unmarshal([]byte(aws.ToString(m.Body)), &ev); err != nil {
+					return fmt.Errorf("target queue message is not an event: %w", err)
+				}
+				if ev.Detail.ID == id {
+					return nil
+				}
+			}
+		}
+		return fmt.Errorf("event %s not received within 10s", id)
+	}, nil, nil
+}

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -17,8 +16,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/dragons-dev/dragons/local/awsproto"
 )
 
 // Defaults for Options fields left zero.
@@ -698,13 +695,4 @@ func looksLikeIPv4(s string) bool {
 		}
 	}
 	return true
-}
-
-// asInternal wraps unexpected failures so they surface as 500s.
-func asInternal(op string, err error) error {
-	var e *awsproto.Error
-	if err == nil || errors.As(err, &e) {
-		return err
-	}
-	return fmt.Errorf("%s: %w", op, err)
 }

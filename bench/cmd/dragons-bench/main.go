@@ -19,6 +19,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -46,7 +47,8 @@ func main() {
 	flag.DurationVar(&o.warmup, "warmup", 300*time.Millisecond, "unmeasured warm-up per workload")
 	flag.IntVar(&o.concurrency, "concurrency", 8, "concurrent clients per workload")
 	flag.StringVar(&o.root, "root", ".", "module root")
-	flag.StringVar(&o.only, "only", "", "run only the workloads whose name contains this text")
+	flag.StringVar(&o.only, "only", "", "run only the issue 3 workloads whose name contains this text")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	flag.Parse()
 	o.parts = map[string]bool{}
 	for _, p := range strings.Split(*parts, ",") {
@@ -56,7 +58,21 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "dragons-bench:", err)
+			os.Exit(1)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(os.Stderr, "dragons-bench:", err)
+			os.Exit(1)
+		}
+		defer f.Close()
+		defer pprof.StopCPUProfile()
+	}
 	if err := run(ctx, o); err != nil {
+		pprof.StopCPUProfile()
 		fmt.Fprintln(os.Stderr, "dragons-bench:", err)
 		os.Exit(1)
 	}

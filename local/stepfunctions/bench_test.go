@@ -166,10 +166,12 @@ func idleBytesPerExecution(t testing.TB, n int) float64 {
 
 // BenchmarkIdleStandardExecutionMemory reports the memory one Standard
 // execution holds while it waits in a Wait state (goal: under 4 KiB).
+// It measures 5,000 executions once, whatever b.N is.
 func BenchmarkIdleStandardExecutionMemory(b *testing.B) {
-	for i := 0; i < b.N; i++ {
-		b.ReportMetric(idleBytesPerExecution(b, 5000), "B/idle-execution")
+	per := idleBytesPerExecution(b, 5000)
+	for range b.N {
 	}
+	b.ReportMetric(per, "B/idle-execution")
 }
 
 // TestIdleStandardExecutionMemory guards against regressions of the memory

@@ -32,6 +32,10 @@ type Config struct {
 	Duration time.Duration
 	// Warmup runs the operation unmeasured for this long first (0 = none).
 	Warmup time.Duration
+	// BeforeMeasure and AfterMeasure, when set, run right before the measured
+	// phase starts and right after its last operation finished (to sample a
+	// server's CPU time, for example).
+	BeforeMeasure, AfterMeasure func()
 }
 
 // Result summarizes a measured phase.
@@ -89,7 +93,14 @@ func Run(ctx context.Context, cfg Config, op Op) (Result, error) {
 	if cfg.Warmup > 0 {
 		phase(ctx, cfg.Workers, cfg.Warmup, next, op)
 	}
-	return phase(ctx, cfg.Workers, cfg.Duration, next, op), nil
+	if cfg.BeforeMeasure != nil {
+		cfg.BeforeMeasure()
+	}
+	res := phase(ctx, cfg.Workers, cfg.Duration, next, op)
+	if cfg.AfterMeasure != nil {
+		cfg.AfterMeasure()
+	}
+	return res, nil
 }
 
 type workerResult struct {

@@ -47,7 +47,9 @@ func TestRunCountsEveryCall(t *testing.T) {
 	var calls atomic.Int64
 	var mu sync.Mutex
 	seen := map[int]int{} // worker -> next expected i
-	res, err := Run(context.Background(), Config{Workers: 3, Duration: 30 * time.Millisecond, Warmup: 10 * time.Millisecond},
+	var before, after int64 = -1, -1
+	res, err := Run(context.Background(), Config{Workers: 3, Duration: 30 * time.Millisecond, Warmup: 10 * time.Millisecond,
+		BeforeMeasure: func() { before = calls.Load() }, AfterMeasure: func() { after = calls.Load() }},
 		func(ctx context.Context, w, i int) error {
 			mu.Lock()
 			if seen[w] != i {
@@ -75,6 +77,9 @@ func TestRunCountsEveryCall(t *testing.T) {
 	}
 	if len(seen) != 3 {
 		t.Fatalf("workers seen = %v, want 3", seen)
+	}
+	if before <= 0 || after-before != int64(res.Ops) {
+		t.Fatalf("hooks saw %d calls before and %d after the measured phase, which counted %d", before, after, res.Ops)
 	}
 }
 

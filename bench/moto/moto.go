@@ -90,6 +90,9 @@ func (s *Server) wait(ctx context.Context, timeout time.Duration) error {
 	}
 }
 
+// PID is the server's process id, which is also its process group id.
+func (s *Server) PID() int { return s.cmd.Process.Pid }
+
 // Close stops the server's process group and waits for it to exit.
 func (s *Server) Close() {
 	pgid := s.cmd.Process.Pid

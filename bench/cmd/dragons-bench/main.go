@@ -49,7 +49,12 @@ func main() {
 	flag.StringVar(&o.root, "root", ".", "module root")
 	flag.StringVar(&o.only, "only", "", "run only the issue 3 workloads whose name contains this text")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
+	serve := flag.Bool("serve-services", false, "internal: serve the local S3, SQS and EventBridge for the issue 3 workloads")
+	serveDir := flag.String("serve-data-dir", "", "internal: data directory of -serve-services (empty: in memory)")
 	flag.Parse()
+	if *serve {
+		os.Exit(serveServices(*serveDir))
+	}
 	o.parts = map[string]bool{}
 	for _, p := range strings.Split(*parts, ",") {
 		if p = strings.TrimSpace(p); p != "" {

@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"os/exec"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/dragons-dev/dragons/local/asl"
 )
@@ -51,5 +53,32 @@ func TestRatioAndVerdict(t *testing.T) {
 	}
 	if verdict(true) != "met" || verdict(false) != "MISSED" {
 		t.Error("verdict words changed")
+	}
+}
+
+func TestGroupCPUCountsABusyChild(t *testing.T) {
+	cmd := exec.Command("sh", "-c", "i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		t.Skipf("cannot start sh: %v", err)
+	}
+	pgid := cmd.Process.Pid
+	var seen time.Duration
+	for i := 0; i < 200; i++ {
+		if c := groupCPU(pgid); c > seen {
+			seen = c
+		}
+		if seen > 0 {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	_ = cmd.Process.Kill()
+	_ = cmd.Wait()
+	if seen <= 0 {
+		t.Fatalf("groupCPU never saw CPU time for a busy process group (%v)", seen)
+	}
+	if got := groupCPU(pgid); got != 0 {
+		t.Fatalf("groupCPU of an exited group = %v, want 0", got)
 	}
 }

@@ -34,6 +34,7 @@ import (
 type backend struct {
 	name  string
 	cfg   aws.Config
+	pgid  int // process group of the server, for its CPU time
 	close func()
 }
 
@@ -133,7 +134,23 @@ type serviceWorkload struct {
 
 type serviceResult struct {
 	res load.Result
-	err error // setup failure, unsupported, or a failed check
+	cpu time.Duration // the server's CPU time during the measured phase; <0 unknown
+	err error         // setup failure, unsupported, or a failed check
+}
+
+// cpuPerOp is the server's CPU time per successful operation.
+func (r serviceResult) cpuPerOp() time.Duration {
+	if r.cpu < 0 || r.res.Ops == 0 {
+		return -1
+	}
+	return r.cpu / time.Duration(r.res.Ops)
+}
+
+func cpuCell(d time.Duration) string {
+	if d < 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.0f µs", float64(d)/float64(time.Microsecond))
 }
 
 func benchServices(ctx context.Context, o options) error {
@@ -149,17 +166,17 @@ func benchServices(ctx context.Context, o options) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	mem, err := localBackend("local (in memory)", "")
+	mem, err := startLocalProcess(ctx, "local (in memory)", "")
 	if err != nil {
 		return err
 	}
 	defer mem.close()
-	disk, err := localBackend("local (data dir)", dir)
+	disk, err := startLocalProcess(ctx, "local (data dir)", dir)
 	if err != nil {
 		return err
 	}
 	defer disk.close()
-	mb := &backend{name: "moto_server", cfg: sdkConfig(mt.URL), close: func() {}}
+	mb := &backend{name: "moto_server", cfg: sdkConfig(mt.URL), pgid: mt.PID(), close: func() {}}
 	backends := []*backend{mem, disk, mb}
 
 	workloads := []serviceWorkload{
@@ -186,13 +203,13 @@ func benchServices(ctx context.Context, o options) error {
 		}
 	}
 
-	t := table{head: []string{"workload", "backend", "throughput", "p50", "p99", "errors", "vs moto"}}
+	t := table{head: []string{"workload", "backend", "throughput", "p50", "p99", "errors", "server CPU/op", "vs moto"}}
 	for _, w := range workloads {
 		base := results[w.name][mb.name]
 		for _, b := range backends {
 			r := results[w.name][b.name]
 			if r.err != nil {
-				t.add(w.name, b.name, "-", "-", "-", "-", shorten(r.err.Error(), 100))
+				t.add(w.name, b.name, "-", "-", "-", "-", "-", shorten(r.err.Error(), 100))
 				continue
 			}
 			vs := "baseline"
@@ -202,19 +219,19 @@ func benchServices(ctx context.Context, o options) error {
 					vs = ratio(r.res.Throughput(), base.res.Throughput())
 				}
 			}
-			t.add(w.name, b.name, rate(r.res), ms(r.res.Percentile(0.5)), ms(r.res.Percentile(0.99)), errCell(r.res), vs)
+			t.add(w.name, b.name, rate(r.res), ms(r.res.Percentile(0.5)), ms(r.res.Percentile(0.99)), errCell(r.res), cpuCell(r.cpuPerOp()), vs)
 		}
 	}
 	t.print()
 
-	fmt.Printf("Goals (issue 3): throughput >= 20x moto_server's and p99 < 5 ms at concurrency %d.\n\n", o.concurrency)
-	g := table{head: []string{"workload", "backend", "ours/moto", ">= 20x moto", "p99", "p99 < 5 ms"}}
+	fmt.Printf("Goals (issue 3): throughput >= 20x moto_server's and p99 < 5 ms at concurrency %d. The last column, moto_server's server CPU time per operation divided by ours, does not depend on how busy the machine is.\n\n", o.concurrency)
+	g := table{head: []string{"workload", "backend", "ours/moto", ">= 20x moto", "p99", "p99 < 5 ms", "moto CPU/op ÷ ours"}}
 	for _, w := range workloads {
 		base := results[w.name][mb.name]
 		for _, b := range backends[:2] {
 			r := results[w.name][b.name]
 			if r.err != nil {
-				g.add(w.name, b.name, "-", "not measured", "-", "not measured")
+				g.add(w.name, b.name, "-", "not measured", "-", "not measured", "-")
 				continue
 			}
 			x, xv := "-", "no moto baseline"
@@ -223,7 +240,11 @@ func benchServices(ctx context.Context, o options) error {
 				x, xv = fmt.Sprintf("%.1fx", f), verdict(f >= 20)
 			}
 			p99 := r.res.Percentile(0.99)
-			g.add(w.name, b.name, x, xv, ms(p99), verdict(p99 < 5*time.Millisecond && r.res.Errors == 0))
+			eff := "-"
+			if base.err == nil && base.cpuPerOp() > 0 && r.cpuPerOp() > 0 {
+				eff = fmt.Sprintf("%.0fx", float64(base.cpuPerOp())/float64(r.cpuPerOp()))
+			}
+			g.add(w.name, b.name, x, xv, ms(p99), verdict(p99 < 5*time.Millisecond && r.res.Errors == 0), eff)
 		}
 	}
 	g.print()
@@ -235,19 +256,28 @@ func runServiceWorkload(ctx context.Context, o options, w serviceWorkload, b *ba
 	if err != nil {
 		return serviceResult{err: err}
 	}
-	res, err := load.Run(ctx, o.load(), op)
+	cfg := o.load()
+	var cpu0, cpu1 time.Duration
+	cfg.BeforeMeasure = func() { cpu0 = groupCPU(b.pgid) }
+	cfg.AfterMeasure = func() { cpu1 = groupCPU(b.pgid) }
+	res, err := load.Run(ctx, cfg, op)
 	if err != nil {
 		return serviceResult{err: err}
 	}
+	out := serviceResult{res: res, cpu: cpu1 - cpu0}
+	if cpu0 < 0 || cpu1 < 0 {
+		out.cpu = -1
+	}
 	if res.Ops == 0 {
-		return serviceResult{res: res, err: fmt.Errorf("no operation completed in %v (errors: %d, %v)", o.duration, res.Errors, res.FirstErr)}
+		out.err = fmt.Errorf("no operation completed in %v (errors: %d, %v)", o.duration, res.Errors, res.FirstErr)
+		return out
 	}
 	if check != nil {
 		if err := check(ctx); err != nil {
-			return serviceResult{res: res, err: fmt.Errorf("check failed: %w", err)}
+			out.err = fmt.Errorf("check failed: %w", err)
 		}
 	}
-	return serviceResult{res: res}
+	return out
 }
 
 var kib = bytes.Repeat([]byte("0123456789abcdef"), 64)

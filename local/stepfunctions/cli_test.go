@@ -69,9 +69,9 @@ func runCLI(t *testing.T, env []string, bin string, args ...string) map[string]a
 }
 
 // TestAWSCLI drives the service with both AWS CLIs. StartSyncExecution goes
-// to the "sync-" host of the endpoint: CLI v1 (botocore >= 1.36) turns that
-// off with AWS_DISABLE_HOST_PREFIX_INJECTION=true; Debian's CLI v2 2.9 has no
-// such switch, so it reaches the edge as its HTTP proxy, which forwards by
+// to the "sync-" host of the endpoint: CLI v1 turns that off with
+// AWS_DISABLE_HOST_PREFIX_INJECTION=true; Debian's CLI v2 2.9 bundles a
+// botocore without that switch, so it reaches the edge as its HTTP proxy, which forwards by
 // the SigV4 scope whatever the host name.
 func TestAWSCLI(t *testing.T) {
 	for _, tc := range []struct {

@@ -278,3 +278,30 @@ func TestNestedExecutions(t *testing.T) {
 		t.Fatalf("missing child machine: %+v", d)
 	}
 }
+
+// asyncLambda is a fakeLambda that also queues "Event" invocations.
+type asyncLambda struct {
+	fakeLambda
+	queued []string
+}
+
+func (a *asyncLambda) InvokeAsync(_ context.Context, fn string, payload []byte, _ string) (string, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.queued = append(a.queued, fn+" "+string(payload))
+	return "async-req", nil
+}
+
+func TestLambdaEventInvocation(t *testing.T) {
+	al := &asyncLambda{fakeLambda: fakeLambda{fn: lambdaBehaviour}}
+	_, c := newTestService(t, Options{Lambda: al})
+	arn := createMachine(t, c, "event", "EXPRESS", taskMachine("arn:aws:states:::lambda:invoke", `{"FunctionName":"echo","InvocationType":"Event","Payload":{"k":1}}`))
+	out := syncRun(t, c, arn, `{}`)
+	res := asJSON(t, *out.Output).(map[string]any)
+	if res["StatusCode"] != 202.0 || res["SdkResponseMetadata"].(map[string]any)["RequestId"] != "async-req" {
+		t.Fatalf("event result = %v", res)
+	}
+	if len(al.queued) != 1 || al.queued[0] != `echo {"k":1}` || len(al.Calls()) != 0 {
+		t.Fatalf("queued %v, sync calls %v", al.queued, al.Calls())
+	}
+}

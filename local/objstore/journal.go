@@ -37,6 +37,8 @@ type journal struct {
 	mu       sync.Mutex
 	cond     *sync.Cond
 	f        *os.File
+	off      int64  // end of the records written to f
+	alloc    int64  // size of f: zeros follow off up to here
 	buf      []byte // appended, not yet written
 	spare    []byte
 	appended uint64 // sequence number of the last appended record
@@ -85,7 +87,7 @@ func openJournal(path string, apply func(kind byte, meta, data []byte) error) (*
 		f.Close()
 		return nil, err
 	}
-	j := &journal{path: path, f: f, size: good}
+	j := &journal{path: path, f: f, size: good, off: good, alloc: good}
 	j.cond = sync.NewCond(&j.mu)
 	return j, nil
 }
@@ -195,16 +197,19 @@ func (j *journal) wait(seq uint64) error {
 			continue
 		}
 		j.syncing = true
-		buf, upto, f := j.buf, j.appended, j.f
+		buf, upto, f, off, alloc := j.buf, j.appended, j.f, j.off, j.alloc
 		j.buf, j.spare = j.spare[:0], nil
 		j.mu.Unlock()
-		err := writeAndSync(f, buf)
+		alloc, err := writeBatch(f, buf, off, alloc)
 		j.mu.Lock()
 		j.syncing = false
 		if err != nil {
 			j.err = fmt.Errorf("write journal %q: %w", j.path, err)
-		} else if j.f == f && j.synced.Load() < upto {
-			j.synced.Store(upto)
+		} else if j.f == f {
+			j.off, j.alloc = off+int64(len(buf)), alloc
+			if j.synced.Load() < upto {
+				j.synced.Store(upto)
+			}
 		}
 		if cap(buf) <= 4<<20 {
 			j.spare = buf[:0]
@@ -214,13 +219,32 @@ func (j *journal) wait(seq uint64) error {
 	return nil
 }
 
-func writeAndSync(f *os.File, buf []byte) error {
+// preallocChunk is how far the journal file is extended with zeros at a time.
+// Records are then written over blocks that already exist, so the size does
+// not change and a data-only sync (no metadata update) makes them durable.
+const preallocChunk = 2 << 20
+
+// writeBatch writes buf at off and makes it durable, first extending the
+// file with zeros when buf would not fit before alloc. It returns the new
+// file size.
+func writeBatch(f *os.File, buf []byte, off, alloc int64) (int64, error) {
+	end := off + int64(len(buf))
+	if end > alloc {
+		grow := max(int64(preallocChunk), end-alloc)
+		if _, err := f.WriteAt(make([]byte, grow), alloc); err != nil {
+			return alloc, err
+		}
+		if _, err := f.WriteAt(buf, off); err != nil {
+			return alloc, err
+		}
+		return alloc + grow, f.Sync() // the size changed: full sync
+	}
 	if len(buf) > 0 {
-		if _, err := f.Write(buf); err != nil {
-			return err
+		if _, err := f.WriteAt(buf, off); err != nil {
+			return alloc, err
 		}
 	}
-	return f.Sync()
+	return alloc, datasync(f)
 }
 
 // replace swaps the journal for the one that write produces, which must hold
@@ -261,7 +285,7 @@ func (j *journal) replace(write func(w io.Writer) error) error {
 	}
 	old := j.f
 	j.f = f
-	j.size = cw.n
+	j.size, j.off, j.alloc = cw.n, cw.n, cw.n
 	j.buf = j.buf[:0]
 	j.synced.Store(j.appended)
 	j.err = nil
@@ -287,6 +311,14 @@ func (j *journal) close() error {
 	defer j.mu.Unlock()
 	for j.syncing {
 		j.cond.Wait()
+	}
+	if werr == nil && j.err == nil && j.alloc > j.off {
+		// Leave no preallocated zeros behind after a clean shutdown.
+		if err := j.f.Truncate(j.off); err != nil {
+			werr = fmt.Errorf("trim journal: %w", err)
+		} else if err := j.f.Sync(); err != nil {
+			werr = fmt.Errorf("sync journal: %w", err)
+		}
 	}
 	if err := j.f.Close(); err != nil && werr == nil {
 		werr = fmt.Errorf("close journal: %w", err)

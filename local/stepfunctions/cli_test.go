@@ -7,6 +7,8 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/dragons-dev/dragons/local/edge"
 )
 
 // cliEnv is the environment every external client runs with: fixed
@@ -89,7 +91,10 @@ func TestAWSCLI(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer svc.Close()
-			srv := httptest.NewServer(svc)
+			// Served through the real edge, which routes by SigV4 scope.
+			e := edge.New(nil)
+			e.Handle(SigV4Service, svc)
+			srv := httptest.NewServer(e)
 			defer srv.Close()
 			env := tc.env(srv.URL)
 			ep := "--endpoint-url=" + srv.URL

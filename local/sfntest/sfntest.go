@@ -259,3 +259,26 @@ func (mi *mockInvoker) InvokeTask(ctx context.Context, req *asl.TaskRequest) (an
 	}
 	return v, nil
 }
+
+// Invoker returns a task invoker that answers the states one test case
+// mocks and passes the others to fallback (nil: they fail). It is for
+// running mocked executions elsewhere, such as the local Step Functions
+// service's "STATE_MACHINE_ARN#TestCase" executions; each execution needs
+// its own invoker, since invocations are counted per execution. A state
+// invoked more often than its response defines fails with the error
+// sfntest.NoMockedResponse.
+func (c *MockConfig) Invoker(machine, testCase string, fallback asl.TaskInvoker) (asl.TaskInvoker, error) {
+	mocks, err := c.TestCase(machine, testCase)
+	if err != nil {
+		return nil, err
+	}
+	steps := make(map[string][]stepRange, len(mocks))
+	for state, resp := range mocks {
+		s, err := resp.steps()
+		if err != nil {
+			return nil, fmt.Errorf("mocked response for %s: %w", state, err)
+		}
+		steps[state] = s
+	}
+	return &mockInvoker{steps: steps, counts: map[string]int{}, fallback: fallback}, nil
+}

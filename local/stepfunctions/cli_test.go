@@ -81,7 +81,9 @@ func TestAWSCLI(t *testing.T) {
 		env               func(url string) []string
 	}{
 		{"v1", "aws", "aws-cli/1.", func(string) []string { return cliEnv("AWS_DISABLE_HOST_PREFIX_INJECTION=true") }},
-		{"v2", "/usr/bin/aws", "aws-cli/2.", func(url string) []string { return cliEnv("HTTP_PROXY="+url, "http_proxy="+url, "NO_PROXY=", "no_proxy=") }},
+		{"v2", "/usr/bin/aws", "aws-cli/2.", func(url string) []string {
+			return cliEnv("HTTP_PROXY="+url, "http_proxy="+url, "NO_PROXY=", "no_proxy=")
+		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

@@ -59,6 +59,9 @@ type runSpec struct {
 	start time.Time
 	trace string     // trace header from the caller
 	std   *execution // the Standard record; nil for Express
+	// testCase names the Options.MockConfig test case whose mocked
+	// responses answer the tasks ("" for none).
+	testCase string
 }
 
 // runResult is how an execution ended.
@@ -90,8 +93,15 @@ func (s *Service) runExecution(ctx context.Context, sp *runSpec) runResult {
 			AWS: map[string]any{"execution_arn": sp.arn, "state_machine_arn": m.ARN, "region": s.opts.Region},
 		}
 	}
+	var tasks asl.TaskInvoker = &taskRouter{s: s, trace: header, execARN: sp.arn, standard: m.Type == TypeStandard}
+	if sp.testCase != "" {
+		mocked, err := s.opts.MockConfig.Invoker(m.Name, sp.testCase, tasks)
+		if err == nil {
+			tasks = mocked
+		}
+	}
 	opts := asl.RunOptions{
-		Tasks:        &taskRouter{s: s, trace: header, execARN: sp.arn, standard: m.Type == TypeStandard},
+		Tasks:        tasks,
 		Clock:        s.clock,
 		Execution:    asl.ExecutionInfo{ID: sp.arn, Name: sp.name, RoleArn: m.RoleARN, StartTime: sp.start},
 		StateMachine: asl.StateMachineInfo{ID: m.ARN, Name: m.Name},
@@ -175,11 +185,13 @@ type StartExecutionOutput struct {
 // ExecutionAlreadyExists. Express executions run in the background and are
 // not recorded; their names may repeat.
 func (s *Service) StartExecution(ctx context.Context, in *StartExecutionInput) (*StartExecutionOutput, error) {
-	m, name, raw, input, err := s.prepareStart(in)
+	sp, err := s.prepareStart(in)
 	if err != nil {
 		return nil, err
 	}
+	m, name, raw := sp.m, sp.name, sp.raw
 	start := s.clock.Now().UTC()
+	sp.start = start
 	if m.Type == TypeExpress {
 		arn := s.expressARN(m, name)
 		s.mu.Lock()
@@ -191,7 +203,8 @@ func (s *Service) StartExecution(ctx context.Context, in *StartExecutionInput) (
 		s.mu.Unlock()
 		go func() {
 			defer s.wg.Done()
-			s.runExecution(s.runCtx, &runSpec{m: m, arn: arn, name: name, input: input, raw: raw, start: start, trace: in.TraceHeader})
+			sp.arn = arn
+			s.runExecution(s.runCtx, sp)
 		}()
 		return &StartExecutionOutput{ExecutionArn: arn, StartDate: epoch(start)}, nil
 	}
@@ -231,33 +244,47 @@ func (s *Service) StartExecution(ctx context.Context, in *StartExecutionInput) (
 		s.wg.Done()
 		return nil, err
 	}
-	go s.runStandard(runCtx, &runSpec{m: m, arn: arn, name: name, input: input, raw: raw, start: start, trace: in.TraceHeader, std: ex})
+	sp.arn, sp.std = arn, ex
+	go s.runStandard(runCtx, sp)
 	return &StartExecutionOutput{ExecutionArn: arn, StartDate: epoch(start)}, nil
 }
 
-// prepareStart validates a start request and returns the machine revision
-// to run, the execution name and the input.
-func (s *Service) prepareStart(in *StartExecutionInput) (*machine, string, string, any, error) {
-	if err := checkMachineARN(in.StateMachineArn); err != nil {
-		return nil, "", "", nil, err
+// prepareStart validates a start request and returns the run it asks for:
+// the machine revision, the execution name and the input. A state machine
+// ARN may end in "#TestCase" to run a test case of Options.MockConfig, as
+// with Step Functions Local.
+func (s *Service) prepareStart(in *StartExecutionInput) (*runSpec, error) {
+	arn, testCase, mocked := strings.Cut(in.StateMachineArn, "#")
+	if err := checkMachineARN(arn); err != nil {
+		return nil, err
 	}
 	raw, input, err := decodeInput(in.Input)
 	if err != nil {
-		return nil, "", "", nil, err
+		return nil, err
 	}
 	name := in.Name
 	if name == "" {
 		name = uuid.NewString()
 	} else if !validName(name) {
-		return nil, "", "", nil, apiErr("InvalidName", "Invalid Name: '%s'", name)
+		return nil, apiErr("InvalidName", "Invalid Name: '%s'", name)
 	}
 	s.mu.RLock()
-	m, ok := s.machines[in.StateMachineArn]
+	m, ok := s.machines[arn]
 	s.mu.RUnlock()
 	if !ok {
-		return nil, "", "", nil, errMachineMissing(in.StateMachineArn)
+		return nil, errMachineMissing(arn)
 	}
-	return m, name, raw, input, nil
+	sp := &runSpec{m: m, name: name, input: input, raw: raw, trace: in.TraceHeader}
+	if mocked {
+		if s.opts.MockConfig == nil {
+			return nil, apiErr("InvalidName", "Invalid mock test case name '%s': the service has no mock configuration", testCase)
+		}
+		if _, err := s.opts.MockConfig.TestCase(m.Name, testCase); err != nil {
+			return nil, apiErr("InvalidName", "Invalid mock test case name '%s' for state machine '%s': %v", testCase, m.Name, err)
+		}
+		sp.testCase = testCase
+	}
+	return sp, nil
 }
 
 func (s *Service) expressARN(m *machine, name string) string {
@@ -355,10 +382,11 @@ type BillingDetails struct {
 // StartSyncExecution runs an Express execution to its end and returns the
 // result. Standard machines are StateMachineTypeNotSupported.
 func (s *Service) StartSyncExecution(ctx context.Context, in *StartExecutionInput) (*StartSyncExecutionOutput, error) {
-	m, name, raw, input, err := s.prepareStart(in)
+	sp, err := s.prepareStart(in)
 	if err != nil {
 		return nil, err
 	}
+	m, name, raw := sp.m, sp.name, sp.raw
 	if m.Type != TypeExpress {
 		return nil, errTypeNotSupported()
 	}
@@ -377,7 +405,8 @@ func (s *Service) StartSyncExecution(ctx context.Context, in *StartExecutionInpu
 
 	start := s.clock.Now().UTC()
 	arn := s.expressARN(m, name)
-	res := s.runExecution(ctx, &runSpec{m: m, arn: arn, name: name, input: input, raw: raw, start: start, trace: in.TraceHeader})
+	sp.arn, sp.start = arn, start
+	res := s.runExecution(ctx, sp)
 	if res.status == StatusAborted {
 		return nil, fmt.Errorf("execution %s was cut short: %w", arn, context.Cause(ctx))
 	}

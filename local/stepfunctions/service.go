@@ -14,6 +14,7 @@ import (
 
 	"github.com/dragons-dev/dragons/local/asl"
 	"github.com/dragons-dev/dragons/local/awsproto"
+	"github.com/dragons-dev/dragons/local/sfntest"
 )
 
 // Account is the account id in every local ARN.
@@ -44,6 +45,12 @@ type Options struct {
 	Objects ObjectStore
 	Queues  QueueSender
 	Events  EventPublisher
+
+	// MockConfig, when set, lets StartExecution and StartSyncExecution run a
+	// test case of a Step Functions Local mock configuration: the state
+	// machine ARN "ARN#TestCase" answers the tasks the test case mocks with
+	// its mocked responses (the others run for real).
+	MockConfig *sfntest.MockConfig
 
 	// Logs receives execution logs per each machine's loggingConfiguration.
 	Logs LogSink

@@ -9,7 +9,7 @@
 //
 // Usage (from the module root; `make bench` runs it):
 //
-//	go run ./bench/cmd/dragons-bench [-duration 3s] [-concurrency 8] [-parts services,engine,app]
+//	go run ./bench/cmd/dragons-bench [-duration 2s] [-concurrency 8] [-parts services,engine,app]
 package main
 
 import (
@@ -34,6 +34,7 @@ type options struct {
 	parts       map[string]bool
 	root        string // module root (for go test and template.yaml)
 	only        string // run only workloads whose name contains this
+	memprofile  string // heap profile of the local cloud, written when it is idle
 }
 
 func (o options) load() load.Config {
@@ -43,12 +44,13 @@ func (o options) load() load.Config {
 func main() {
 	var o options
 	parts := flag.String("parts", "services,engine,app", "comma-separated parts to run: services (issue 3), engine (issue 4), app (issue 5)")
-	flag.DurationVar(&o.duration, "duration", 3*time.Second, "measured time per workload")
+	flag.DurationVar(&o.duration, "duration", 2*time.Second, "measured time per workload")
 	flag.DurationVar(&o.warmup, "warmup", 300*time.Millisecond, "unmeasured warm-up per workload")
 	flag.IntVar(&o.concurrency, "concurrency", 8, "concurrent clients per workload")
 	flag.StringVar(&o.root, "root", ".", "module root")
 	flag.StringVar(&o.only, "only", "", "run only the issue 3 workloads whose name contains this text")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
+	flag.StringVar(&o.memprofile, "memprofile", "", "write a heap profile of the idle local cloud (after the issue 5 workloads) to this file")
 	serve := flag.Bool("serve-services", false, "internal: serve the local S3, SQS and EventBridge for the issue 3 workloads")
 	serveDir := flag.String("serve-data-dir", "", "internal: data directory of -serve-services (empty: in memory)")
 	flag.Parse()

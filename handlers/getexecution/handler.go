@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -62,19 +63,19 @@ func (h *Handler) read(ctx context.Context, id string) (dragons.Execution, error
 	key := dragons.ExecutionKey(id)
 	out, err := h.S3.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(h.Bucket), Key: aws.String(key)})
 	if err != nil {
-		return dragons.Execution{}, err
+		return dragons.Execution{}, fmt.Errorf("get object %q: %w", key, err)
 	}
 	defer out.Body.Close()
 	data, err := io.ReadAll(out.Body)
 	if err != nil {
-		return dragons.Execution{}, err
+		return dragons.Execution{}, fmt.Errorf("read object %q: %w", key, err)
 	}
 	var exec dragons.Execution
 	if err := json.Unmarshal(data, &exec); err != nil {
-		return dragons.Execution{}, errors.New("status record " + key + " is not valid: " + err.Error())
+		return dragons.Execution{}, fmt.Errorf("decode status record %q: %w", key, err)
 	}
 	if exec.ExecutionID != id {
-		return dragons.Execution{}, errors.New("status record " + key + " belongs to execution " + exec.ExecutionID)
+		return dragons.Execution{}, fmt.Errorf("status record %q belongs to execution %q", key, exec.ExecutionID)
 	}
 	return exec, nil
 }

@@ -4,8 +4,11 @@
 // Step Functions StartExecution.
 //
 // It is for tests only. It serves just the calls the dragons application
-// makes, is not persistent, and is not the local cloud (that lives under
-// local/ and will replace these endpoints in tests once it serves S3).
+// makes, is not persistent, and is not the local cloud. The local cloud's S3
+// (local/objstore) is exercised directly where its full behaviour matters
+// (dragons/catalog's objstore_test.go and the e2e tests); these endpoints
+// stay for unit tests that need request logs and injected failures, which
+// the local cloud does not offer.
 package awstest
 
 import (

@@ -43,12 +43,15 @@ type injected struct {
 	code   string
 }
 
-// Request is one request the S3 endpoint answered.
+// Request is one request the S3 endpoint answered, with the conditional
+// headers it carried ("" when absent).
 type Request struct {
-	Method string
-	Bucket string
-	Key    string
-	Status int
+	Method      string
+	Bucket      string
+	Key         string
+	Status      int
+	IfMatch     string
+	IfNoneMatch string
 }
 
 // NewS3 starts an S3 endpoint on 127.0.0.1 with the given buckets.
@@ -142,7 +145,10 @@ func (s *S3) serve(w http.ResponseWriter, r *http.Request) {
 	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 	defer func() {
 		s.mu.Lock()
-		s.log = append(s.log, Request{Method: r.Method, Bucket: bucket, Key: key, Status: rec.status})
+		s.log = append(s.log, Request{
+			Method: r.Method, Bucket: bucket, Key: key, Status: rec.status,
+			IfMatch: r.Header.Get("If-Match"), IfNoneMatch: r.Header.Get("If-None-Match"),
+		})
 		s.mu.Unlock()
 	}()
 	rec.Header().Set("x-amz-request-id", newRequestID())

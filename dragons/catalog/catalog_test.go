@@ -93,12 +93,29 @@ func TestMissingCatalogIsEmptyAndCreatedOnFirstAdd(t *testing.T) {
 	if len(entries) != 1 || entries[0].ExecutionID != "exec-1" || entries[0].Record != rec("Ember", "red") {
 		t.Errorf("stored = %+v", entries)
 	}
-	// The first write was a create: If-None-Match: *, not a blind put.
+	_, firstETag, _ := srv.Object(bucket, loc.Key)
 	if _, err := c.Add(ctx, "exec-2", rec("Frost", "blue")); err != nil {
 		t.Fatal(err)
 	}
 	if len(stored(t, srv)) != 2 {
 		t.Errorf("second add did not append")
+	}
+	// The first write was a create (If-None-Match: *, not a blind put); the
+	// second replaced exactly the object the first one wrote (If-Match).
+	var puts []awstest.Request
+	for _, r := range srv.Requests() {
+		if r.Method == http.MethodPut && r.Key == loc.Key {
+			puts = append(puts, r)
+		}
+	}
+	if len(puts) != 2 {
+		t.Fatalf("catalog PUTs = %+v, want 2", puts)
+	}
+	if puts[0].IfNoneMatch != "*" || puts[0].IfMatch != "" {
+		t.Errorf("first PUT had If-None-Match %q, If-Match %q; want * and none", puts[0].IfNoneMatch, puts[0].IfMatch)
+	}
+	if puts[1].IfMatch != firstETag || puts[1].IfNoneMatch != "" {
+		t.Errorf("second PUT had If-Match %q, If-None-Match %q; want %q and none", puts[1].IfMatch, puts[1].IfNoneMatch, firstETag)
 	}
 }
 

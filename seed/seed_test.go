@@ -57,7 +57,10 @@ func TestSeedIsNotTheCourseDataset(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ours, _ := dragons.DecodeRecords(Dragons())
+	ours, err := dragons.DecodeRecords(Dragons())
+	if err != nil {
+		t.Fatalf("seed does not decode: %v", err)
+	}
 	for _, c := range course {
 		for _, o := range ours {
 			if dragons.SameName(c.DragonName, o.DragonName) {

@@ -354,21 +354,28 @@ func TestOtherErrorsAreNotRetried(t *testing.T) {
 // at once, from separate catalogs as separate function instances would, and
 // checks that exactly 65 records are stored: no update lost, no duplicate.
 func TestConcurrentAdds(t *testing.T) {
+	t.Parallel() // both spend most of their time in backoff waits
 	ctx := context.Background()
 	srv, api := newS3(t)
 	const distinct, same = 64, 16
 	var wg sync.WaitGroup
 	errs := make([]error, distinct+same)
 	results := make([]catalog.Added, distinct+same)
-	shared := newCatalog(t, api, catalog.WithBackoff(time.Millisecond, 20*time.Millisecond), catalog.WithMaxAttempts(1000))
+	// The production defaults (catalog.New without options, as the
+	// functions build it): the test shows they are enough for this load.
+	shared := newCatalog(t, api)
+	cats := make([]*catalog.Catalog, distinct+same)
+	for i := range cats {
+		cats[i] = shared
+		if i%2 == 0 { // half of them with a catalog of their own
+			cats[i] = newCatalog(t, api)
+		}
+	}
 	for i := range distinct + same {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			c := shared
-			if i%2 == 0 { // half of them with a catalog of their own
-				c = newCatalog(t, api, catalog.WithBackoff(time.Millisecond, 20*time.Millisecond), catalog.WithMaxAttempts(1000))
-			}
+			c := cats[i]
 			r := rec(fmt.Sprintf("Dragon %02d", i), "red")
 			if i >= distinct {
 				r = rec([]string{"Contested", "  CONTESTED "}[i%2], "gold")

@@ -8,14 +8,12 @@ import (
 	"net/http/httptest"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/dragons-dev/dragons/dragons"
 	"github.com/dragons-dev/dragons/dragons/awstest"
-	"github.com/dragons-dev/dragons/dragons/catalog"
 	"github.com/dragons-dev/dragons/local/objstore"
 )
 
@@ -23,6 +21,7 @@ import (
 // local cloud's S3 (local/objstore, in memory) through the SDK: 64 distinct
 // names and 16 adds of one name end as exactly 65 records.
 func TestConcurrentAddsOnTheLocalS3(t *testing.T) {
+	t.Parallel() // both spend most of their time in backoff waits
 	ctx := context.Background()
 	store, err := objstore.New(objstore.Options{})
 	if err != nil {
@@ -53,7 +52,7 @@ func TestConcurrentAddsOnTheLocalS3(t *testing.T) {
 	var wg sync.WaitGroup
 	errs := make([]error, distinct+same)
 	for i := range distinct + same {
-		c := newCatalog(t, api, catalog.WithBackoff(time.Millisecond, 20*time.Millisecond), catalog.WithMaxAttempts(1000))
+		c := newCatalog(t, api) // the production defaults
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

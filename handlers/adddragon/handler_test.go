@@ -13,7 +13,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
@@ -61,11 +60,11 @@ func newFixture(t *testing.T) *fixture {
 	return &fixture{s3: srv, api: api, metrics: &syncBuffer{}, logs: &syncBuffer{}}
 }
 
-// handler is one function instance: its own catalog (and cache).
+// handler is one function instance: its own catalog (and cache), with the
+// production defaults.
 func (f *fixture) handler(t *testing.T) *Handler {
 	t.Helper()
-	cat, err := catalog.New(f.api, catalog.Location{Bucket: bucket, Key: "Dragons.json"},
-		catalog.WithMaxAttempts(1000), catalog.WithBackoff(time.Millisecond, 20*time.Millisecond))
+	cat, err := catalog.New(f.api, catalog.Location{Bucket: bucket, Key: "Dragons.json"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -215,14 +214,15 @@ func TestConcurrentAddsThroughTheHandler(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range distinct + same {
 		h := f.handler(t)
+		dragon := fmt.Sprintf(`{"dragonName":"Dragon %d","family":"red"}`, i)
+		if i >= distinct {
+			dragon = `{"dragonName":"Twin","family":"gold"}`
+		}
+		in := input(t, execID(i), dragon)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			dragon := fmt.Sprintf(`{"dragonName":"Dragon %d","family":"red"}`, i)
-			if i >= distinct {
-				dragon = `{"dragonName":"Twin","family":"gold"}`
-			}
-			_, errs[i] = h.Handle(context.Background(), input(t, execID(i), dragon))
+			_, errs[i] = h.Handle(context.Background(), in)
 		}()
 	}
 	wg.Wait()

@@ -70,7 +70,7 @@ type Accepted struct {
 	StartDate    string         `json:"startDate"`
 }
 
-// idempotencyRecord is stored as idempotency/{sha256(sub+key)}.json.
+// idempotencyRecord is stored under idempotencyObjectKey(sub, key).
 type idempotencyRecord struct {
 	ExecutionID  string `json:"executionId"`
 	RequestHash  string `json:"requestHash"`
@@ -123,7 +123,7 @@ func (h *Handler) handle(ctx context.Context, req lambdaevents.APIGatewayProxyRe
 	var held *claim
 	if key != "" {
 		var answer *lambdaevents.APIGatewayProxyResponse
-		held, answer, err = h.claim(ctx, restapi.CognitoSubject(req)+key, requestHash(dragonJSON), id)
+		held, answer, err = h.claim(ctx, idempotencyObjectKey(restapi.CognitoSubject(req), key), requestHash(dragonJSON), id)
 		if err != nil {
 			return lambdaevents.APIGatewayProxyResponse{}, err
 		}
@@ -192,6 +192,15 @@ func (h *Handler) recordAccepted(ctx context.Context, a Accepted, log *slog.Logg
 	}
 }
 
+// idempotencyObjectKey is where the record of an Idempotency-Key lives:
+// idempotency/{sha256(sub NUL key)}.json. The NUL keeps the user's subject
+// and the key apart, so ("ab", "c") and ("a", "bc") never share a record
+// (a key is printable ASCII and cannot contain a NUL).
+func idempotencyObjectKey(sub, key string) string {
+	sum := sha256.Sum256([]byte(sub + "\x00" + key))
+	return "idempotency/" + hex.EncodeToString(sum[:]) + ".json"
+}
+
 // claim is an Idempotency-Key this invocation holds.
 type claim struct {
 	key  string
@@ -203,9 +212,7 @@ type claim struct {
 // to give instead: the first execution's 202, 409 while another request
 // with the key is in progress, or 422 when the key was used for another
 // body.
-func (h *Handler) claim(ctx context.Context, scope, hash, id string) (*claim, *lambdaevents.APIGatewayProxyResponse, error) {
-	sum := sha256.Sum256([]byte(scope))
-	key := "idempotency/" + hex.EncodeToString(sum[:]) + ".json"
+func (h *Handler) claim(ctx context.Context, key, hash, id string) (*claim, *lambdaevents.APIGatewayProxyResponse, error) {
 	rec := idempotencyRecord{ExecutionID: id, RequestHash: hash, CreatedAt: dragons.FormatTime(h.now())}
 	for range 3 {
 		etag, err := h.put(ctx, key, rec, func(in *s3.PutObjectInput) { in.IfNoneMatch = aws.String("*") })

@@ -275,10 +275,16 @@ func TestIdempotencyKeyReplaysTheFirstExecution(t *testing.T) {
 	if other.ExecutionID == first.ExecutionID || len(f.sfn.Calls()) != 2 {
 		t.Errorf("another user's request replayed user-1's execution")
 	}
-	// The record is where the contract puts it.
-	sum := sha256.Sum256([]byte("user-1" + "order-77"))
-	if _, _, ok := f.s3.Object(bucket, "idempotency/"+hex.EncodeToString(sum[:])+".json"); !ok {
-		t.Errorf("no idempotency record; keys %v", f.s3.Keys(bucket, "idempotency/"))
+	// The record is where the contract puts it: sha256("user-1" NUL "order-77").
+	const recordKey = "idempotency/30917437ccd8d908360a6409ce821522f098ed9f6fed4d145410c190809948ef.json"
+	if _, _, ok := f.s3.Object(bucket, recordKey); !ok {
+		t.Errorf("no idempotency record at %s; keys %v", recordKey, f.s3.Keys(bucket, "idempotency/"))
+	}
+	// The subject and the key are kept apart: user "user-1o" with key
+	// "rder-77" is not user "user-1" with key "order-77".
+	shifted := accepted(t, f.do(t, ctx, post(good, map[string]string{"Idempotency-Key": "rder-77"}, "user-1o")))
+	if shifted.ExecutionID == first.ExecutionID || len(f.sfn.Calls()) != 3 {
+		t.Errorf("(user-1o, rder-77) replayed (user-1, order-77)'s execution")
 	}
 	// The same key with another dragon is refused.
 	resp = f.do(t, ctx, post(`{"dragonName":"Other","family":"red"}`, hdr, "user-1"))
@@ -295,8 +301,7 @@ func TestIdempotencyKeyReplaysTheFirstExecution(t *testing.T) {
 func TestIdempotencyKeyInProgressAndAbandoned(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	sum := sha256.Sum256([]byte("user-1" + "k1"))
-	key := "idempotency/" + hex.EncodeToString(sum[:]) + ".json"
+	const key = "idempotency/9c7412c8a6f15c2e6b1c39a123ac1c7074e6492f659992e1b3c3068e844ae708.json" // sha256("user-1" NUL "k1")
 	dragonJSON := `{"dragonName":"Frostfang","family":"blue","city":"nome","confirmationRequired":false}`
 	hash := sha256.Sum256([]byte(dragonJSON))
 	claim := func(created time.Time) {
@@ -412,8 +417,8 @@ func TestGoldenAPIGatewayEvent(t *testing.T) {
 	if again != first || len(f.sfn.Calls()) != 1 {
 		t.Fatalf("the event's Idempotency-Key was not honoured: %+v then %+v", first, again)
 	}
-	sum := sha256.Sum256([]byte("9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d" + "sighting-2026-03-14-001"))
-	if _, _, ok := f.s3.Object(bucket, "idempotency/"+hex.EncodeToString(sum[:])+".json"); !ok {
+	// sha256("9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d" NUL "sighting-2026-03-14-001")
+	if _, _, ok := f.s3.Object(bucket, "idempotency/867e4ffcb6b74054279f11c5e9d9688a5159026be5f08ba2ae57413df01fc01e.json"); !ok {
 		t.Errorf("idempotency record not scoped to the claims' sub; keys %v", f.s3.Keys(bucket, "idempotency/"))
 	}
 }

@@ -48,6 +48,9 @@ func TestRatioAndVerdict(t *testing.T) {
 	if got := ratio(50, 2); got != "25.0x" {
 		t.Errorf("ratio(50, 2) = %q", got)
 	}
+	if got := ratio(1, 4); got != "0.25x" {
+		t.Errorf("ratio(1, 4) = %q", got)
+	}
 	if got := ratio(1, 0); got != "n/a" {
 		t.Errorf("ratio(1, 0) = %q", got)
 	}

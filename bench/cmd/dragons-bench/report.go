@@ -86,5 +86,8 @@ func ratio(a, b float64) string {
 	if b == 0 {
 		return "n/a"
 	}
+	if a/b < 1 {
+		return fmt.Sprintf("%.2fx", a/b)
+	}
 	return fmt.Sprintf("%.1fx", a/b)
 }

@@ -44,8 +44,8 @@ func Start(ctx context.Context, timeout time.Duration) (*Server, error) {
 	}
 	cmd := exec.Command(bin, "-H", "127.0.0.1", "-p", strconv.Itoa(port))
 	// Own process group, so the Python process (behind any shim) is stopped
-	// with it.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// with it; killed if this process dies without stopping it.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start moto_server: %w", err)
 	}

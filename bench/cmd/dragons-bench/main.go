@@ -21,6 +21,7 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/dragons-dev/dragons/bench/load"
@@ -63,7 +64,7 @@ func main() {
 			o.parts[p] = true
 		}
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)

@@ -49,7 +49,7 @@ func startLocalProcess(ctx context.Context, name, dataDir string) (*backend, err
 		return nil, fmt.Errorf("find this program: %w", err)
 	}
 	cmd := exec.Command(exe, "-serve-services", "-serve-data-dir", dataDir)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()
 	if err != nil {

@@ -130,6 +130,11 @@ func (c *Catalog) Location() Location { return c.loc }
 // another writer.
 var ErrContention = errors.New("catalog: gave up after repeated concurrent updates")
 
+// ErrNoETag is returned by Add when the catalog object exists but its read
+// came without an ETag: without one it cannot be replaced conditionally, and
+// an unconditional write could lose another writer's update.
+var ErrNoETag = errors.New("catalog: the object was read without an ETag; refusing to replace it unconditionally")
+
 // CorruptError reports a catalog object that cannot be parsed. The object
 // is left as it is.
 type CorruptError struct {
@@ -254,9 +259,12 @@ func (c *Catalog) write(ctx context.Context, snap *snapshot, entries []dragons.S
 		Body:        bytes.NewReader(buf.Bytes()),
 		ContentType: aws.String("application/json"),
 	}
-	if snap.exists {
+	switch {
+	case snap.exists && snap.etag == "":
+		return "", fmt.Errorf("put object %s: %w", c.loc, ErrNoETag)
+	case snap.exists:
 		in.IfMatch = aws.String(snap.etag)
-	} else {
+	default:
 		in.IfNoneMatch = aws.String("*")
 	}
 	out, err := c.api.PutObject(ctx, in)

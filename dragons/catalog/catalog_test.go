@@ -6,6 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -325,6 +328,48 @@ func TestConflictsAreRetried(t *testing.T) {
 	}
 	if puts != 4 {
 		t.Errorf("%d PUTs, want 4 (3 refused, 1 stored)", puts)
+	}
+}
+
+// TestExistingCatalogWithoutETagIsNeverReplaced reads the catalog through a
+// proxy that drops the ETag of every GET answer: the catalog can still be
+// listed, but Add must fail rather than write with an empty If-Match (or
+// none at all).
+func TestExistingCatalogWithoutETagIsNeverReplaced(t *testing.T) {
+	ctx := context.Background()
+	srv, _ := newS3(t)
+	original := []byte(`[{"dragon_name_str":"Atlas","family_str":"red"}]`)
+	srv.PutObject(bucket, loc.Key, original)
+	target, err := url.Parse(srv.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	proxy.ModifyResponse = func(r *http.Response) error {
+		if r.Request.Method == http.MethodGet {
+			r.Header.Del("ETag")
+		}
+		return nil
+	}
+	front := httptest.NewServer(proxy)
+	t.Cleanup(front.Close)
+	api := s3.NewFromConfig(awstest.Config(), func(o *s3.Options) { o.BaseEndpoint = aws.String(front.URL) })
+	c := newCatalog(t, api)
+	if got, err := c.List(ctx, dragons.Filter{}); err != nil || len(got) != 1 {
+		t.Fatalf("List = %+v, %v", got, err)
+	}
+	srv.ResetRequests()
+	_, err = c.Add(ctx, "exec-1", rec("Ember", "red"))
+	if !errors.Is(err, catalog.ErrNoETag) {
+		t.Fatalf("Add error = %v, want ErrNoETag", err)
+	}
+	for _, r := range srv.Requests() {
+		if r.Method == http.MethodPut {
+			t.Errorf("Add sent a PUT (If-Match %q): %+v", r.IfMatch, r)
+		}
+	}
+	if data, _, _ := srv.Object(bucket, loc.Key); string(data) != string(original) {
+		t.Errorf("catalog changed: %s", data)
 	}
 }
 

@@ -11,7 +11,9 @@
 // the execution logs. With Options.DataDir, state machines and Standard
 // execution records (with their histories) survive a restart; a Standard
 // execution that was running when the process stopped is not resumed: it is
-// reported ABORTED with the error States.Runtime.
+// reported ABORTED with the error States.Runtime. Accepted Express
+// executions are journaled and those that had not finished run again after a
+// restart (at least once, as in AWS).
 //
 // It does not implement activities, task tokens (SendTask*), versions and
 // aliases, Map runs, redrive, tags beyond storing them, or IAM: the role ARN

@@ -193,20 +193,11 @@ func (s *Service) StartExecution(ctx context.Context, in *StartExecutionInput) (
 	start := s.clock.Now().UTC()
 	sp.start = start
 	if m.Type == TypeExpress {
-		arn := s.expressARN(m, name)
-		s.mu.Lock()
-		if s.closed {
-			s.mu.Unlock()
-			return nil, errClosed()
+		sp.arn = s.expressARN(m, name)
+		if err := s.startExpress(sp); err != nil {
+			return nil, err
 		}
-		s.wg.Add(1)
-		s.mu.Unlock()
-		go func() {
-			defer s.wg.Done()
-			sp.arn = arn
-			s.runExecution(s.runCtx, sp)
-		}()
-		return &StartExecutionOutput{ExecutionArn: arn, StartDate: epoch(start)}, nil
+		return &StartExecutionOutput{ExecutionArn: sp.arn, StartDate: epoch(start)}, nil
 	}
 
 	arn := "arn:aws:states:" + s.opts.Region + ":" + Account + ":execution:" + m.Name + ":" + name

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math"
 	"net/http"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -60,6 +61,13 @@ type Options struct {
 	// Log reports internal problems (a record that cannot be persisted);
 	// nil discards them.
 	Log *slog.Logger
+
+	// HoldRecovery, with DataDir, keeps the work found at startup (Express
+	// executions that had not finished, Standard executions parked in a
+	// Wait state) until Recover is called, so that the caller can first make
+	// the integrations ready (deploy the functions the workflows call).
+	// Without it, New starts that work itself.
+	HoldRecovery bool
 }
 
 // Service is the local Step Functions. It is safe for concurrent use.
@@ -69,6 +77,11 @@ type Service struct {
 	log   *slog.Logger
 	api   *awsproto.JSONService
 	store *store // nil without DataDir
+	// journal records accepted Express executions (nil without DataDir).
+	journal *expressJournal
+	// recovered is the work found at startup, waiting for Recover.
+	recovered   []expressRecord
+	recoverOnce sync.Once
 
 	mu         sync.RWMutex
 	machines   map[string]*machine   // by ARN
@@ -108,6 +121,11 @@ func New(opts Options) (*Service, error) {
 		if err := s.load(); err != nil {
 			return nil, err
 		}
+		j, pending, err := openExpressJournal(filepath.Join(opts.DataDir, "express.journal"))
+		if err != nil {
+			return nil, fmt.Errorf("open the Express journal: %w", err)
+		}
+		s.journal, s.recovered = j, pending
 	}
 	s.api = &awsproto.JSONService{
 		Version: "1.0",
@@ -126,7 +144,25 @@ func New(opts Options) (*Service, error) {
 			"TestState":            awsproto.Op(s.TestState),
 		},
 	}
+	if !opts.HoldRecovery {
+		s.Recover()
+	}
 	return s, nil
+}
+
+// Recover starts the work found under DataDir at startup: it runs again,
+// with the same execution ARN, name and input, every Express execution that
+// had been accepted and had not finished (at-least-once, as AWS runs Express
+// executions). New calls it unless Options.HoldRecovery is set; later calls
+// do nothing.
+func (s *Service) Recover() {
+	s.recoverOnce.Do(func() {
+		pending := s.recovered
+		s.recovered = nil
+		for _, rec := range pending {
+			s.rerunExpress(rec)
+		}
+	})
 }
 
 // ServeHTTP implements http.Handler.
@@ -151,6 +187,11 @@ func (s *Service) Close() error {
 	s.mu.Unlock()
 	s.stopAll()
 	s.wg.Wait()
+	if s.journal != nil {
+		if err := s.journal.close(); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 

@@ -106,6 +106,9 @@ func run(ctx context.Context, o options) error {
 	step("engine", benchEngine)
 	step("app", benchApp)
 	fmt.Printf("load average at end: %s; total time %v\n", loadAvg(), time.Since(start).Round(time.Second))
+	if ctx.Err() != nil {
+		return fmt.Errorf("interrupted: %w", ctx.Err())
+	}
 	if len(failed) > 0 {
 		return fmt.Errorf("parts not measured: %s", strings.Join(failed, ", "))
 	}

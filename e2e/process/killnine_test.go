@@ -125,6 +125,36 @@ func post(ctx context.Context, apiURL, token, name string) (int, string, error) 
 	return resp.StatusCode, a.ExecutionID, nil
 }
 
+// catalogHistory says which versions of Dragons.json held a dragon name, to
+// tell a write that never happened from one that was lost.
+func catalogHistory(ctx context.Context, c *s3.Client, bucket, name string) string {
+	var held []string
+	total := 0
+	p := s3.NewListObjectVersionsPaginator(c, &s3.ListObjectVersionsInput{Bucket: aws.String(bucket), Prefix: aws.String("Dragons.json")})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return fmt.Sprintf("(list versions of Dragons.json: %v)", err)
+		}
+		for _, v := range page.Versions {
+			if aws.ToString(v.Key) != "Dragons.json" {
+				continue
+			}
+			total++
+			out, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: v.Key, VersionId: v.VersionId})
+			if err != nil {
+				return fmt.Sprintf("(get version %s: %v)", aws.ToString(v.VersionId), err)
+			}
+			raw, _ := io.ReadAll(out.Body)
+			out.Body.Close()
+			if bytes.Contains(raw, []byte(name)) {
+				held = append(held, fmt.Sprintf("%s@%s(latest=%v)", aws.ToString(v.VersionId), aws.ToTime(v.LastModified).Format("15:04:05.000"), aws.ToBool(v.IsLatest)))
+			}
+		}
+	}
+	return fmt.Sprintf("%d of %d versions of Dragons.json held %q: %v", len(held), total, name, held)
+}
+
 type ack struct{ id, name string }
 
 // killRun is what the load observed up to the SIGKILL.
@@ -327,6 +357,19 @@ func TestKillDuringLoad(t *testing.T) {
 	}
 
 	t.Run("acknowledged_dragons_survive", func(t *testing.T) {
+		// Status records first, the catalog after: executions resumed after
+		// the restart may still be finishing, and a dragon whose record says
+		// SUCCEEDED must be in any catalog read after that record.
+		records := map[string]map[string]any{}
+		for _, a := range run.acked {
+			rec, found, err := readStatus(ctx, c, bucket, a.id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if found {
+				records[a.id] = rec
+			}
+		}
 		list, err := readCatalog(ctx, c, bucket)
 		if err != nil {
 			t.Fatal(err)
@@ -338,18 +381,17 @@ func TestKillDuringLoad(t *testing.T) {
 			}
 		}
 		for _, a := range run.acked {
-			rec, found, err := readStatus(ctx, c, bucket, a.id)
-			if err != nil {
-				t.Fatal(err)
-			}
+			rec, found := records[a.id]
 			_, wasDone := run.succeeded[a.id]
 			switch {
 			case !found:
 				t.Errorf("execution %s (%s) was acknowledged with 202 but has no status record after the restart", a.id, a.name)
 			case wasDone && rec["status"] != "SUCCEEDED":
-				t.Errorf("execution %s (%s) was SUCCEEDED before the kill, and is %v after the restart", a.id, a.name, rec["status"])
+				t.Errorf("execution %s (%s) was SUCCEEDED before the kill, and is %v after the restart (error %v, cause %.300v, updated %v)",
+					a.id, a.name, rec["status"], rec["error"], rec["cause"], rec["updatedAt"])
 			case rec["status"] == "SUCCEEDED" && counts[strings.ToLower(a.name)] != 1:
-				t.Errorf("execution %s SUCCEEDED but %q is stored %d times in Dragons.json", a.id, a.name, counts[strings.ToLower(a.name)])
+				t.Errorf("execution %s (seen SUCCEEDED before the kill: %v) is SUCCEEDED (updated %v) but %q is stored %d times in Dragons.json; %s",
+					a.id, wasDone, rec["updatedAt"], a.name, counts[strings.ToLower(a.name)], catalogHistory(ctx, c, bucket, a.name))
 			}
 		}
 		// The API agrees with the records for a few of them.
@@ -372,6 +414,31 @@ func TestKillDuringLoad(t *testing.T) {
 			if resp.StatusCode != http.StatusOK || json.Unmarshal(body, &rec) != nil || rec["status"] != "SUCCEEDED" || storedName(rec) != a.name {
 				t.Errorf("GET /dragons/executions/%s after the restart = %d %.300s", a.id, resp.StatusCode, body)
 			}
+		}
+	})
+
+	t.Run("restarted_cloud_adds_dragons", func(t *testing.T) {
+		const name = "Afterburn"
+		status, id, err := post(ctx, p2.apiURL, p2.token(t), name)
+		if err != nil {
+			t.Fatalf("POST after the restart: %d %v", status, err)
+		}
+		waitFor(t, 30*time.Second, "the post-restart execution to succeed", func() (bool, string) {
+			rec, found, err := readStatus(ctx, c, bucket, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if found && rec["status"] != "ACCEPTED" && rec["status"] != "SUCCEEDED" {
+				t.Fatalf("execution %s after the restart ended %v", id, rec)
+			}
+			return found && rec["status"] == "SUCCEEDED", fmt.Sprint(rec)
+		})
+		list, err := readCatalog(ctx, c, bucket)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := nameCounts(list)[strings.ToLower(name)]; n != 1 {
+			t.Fatalf("%s is stored %d times after its execution succeeded", name, n)
 		}
 	})
 
@@ -423,13 +490,27 @@ func TestKillDuringLoad(t *testing.T) {
 			t.Errorf("%d acknowledged executions stayed ACCEPTED after the restart: the Step Functions service did not resume them (for example %v)",
 				len(stuck), ids[:min(5, len(ids))])
 		}
+		ended := map[string]int{}
+		var bad []string
 		for _, a := range open {
 			if _, isStuck := stuck[a.id]; isStuck {
 				continue
 			}
-			if counts[strings.ToLower(a.name)] != 1 {
-				t.Errorf("execution %s finished after the restart but %q is stored %d times", a.id, a.name, counts[strings.ToLower(a.name)])
+			rec, _, err := readStatus(ctx, c, bucket, a.id)
+			if err != nil {
+				t.Fatal(err)
 			}
+			ended[fmt.Sprint(rec["status"])]++
+			n := counts[strings.ToLower(a.name)]
+			if (rec["status"] != "SUCCEEDED" || n != 1) && len(bad) < 5 {
+				bad = append(bad, fmt.Sprintf("execution %s (%s) ended %v (error %v, cause %.200v, updated %v) and the dragon is stored %d times; %s",
+					a.id, a.name, rec["status"], rec["error"], rec["cause"], rec["updatedAt"], n, catalogHistory(ctx, c, bucket, a.name)))
+			}
+		}
+		t.Logf("the others ended: %v", ended)
+		if len(bad) > 0 {
+			t.Errorf("executions finished after the restart must end SUCCEEDED with their dragon stored once (distinct names); ended %v; for example:\n%s",
+				ended, strings.Join(bad, "\n"))
 		}
 	})
 }

@@ -253,6 +253,7 @@ func startUp(t *testing.T, dataDir string) *upProcess {
 func (p *upProcess) waitReady(ctx context.Context, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	for p.edgeURL == "" || p.apiURL == "" {
+		grew := p.stdout.changed() // before reading, so no write is missed
 		for _, l := range p.stdout.all() {
 			if m := edgeLine.FindStringSubmatch(l); m != nil {
 				p.edgeURL = m[1]
@@ -270,7 +271,7 @@ func (p *upProcess) waitReady(ctx context.Context, timeout time.Duration) error 
 		select {
 		case <-p.exited:
 			return fmt.Errorf("dragons up exited before printing its addresses (%v)\nstdout:\n%s\nstderr:\n%s", p.waitErr, p.stdout, p.stderr)
-		case <-p.stdout.changed():
+		case <-grew:
 		case <-time.After(time.Until(deadline)):
 			return fmt.Errorf("dragons up printed no addresses within %s\nstdout:\n%s\nstderr:\n%s", timeout, p.stdout, p.stderr)
 		}

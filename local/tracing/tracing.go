@@ -5,12 +5,14 @@
 // PutTraceSegments. Standalone subsegments are folded into their parents, so a
 // trace reads like X-Ray's.
 //
-// It keeps traces in memory (the newest MaxTraces); it does not sample, build
-// service graphs or persist traces.
+// It keeps traces in memory (the most recently updated MaxTraces; the trace
+// updated longest ago is dropped first); it does not sample, build service graphs
+// or persist traces.
 package tracing
 
 import (
 	"bytes"
+	"container/list"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -21,7 +23,7 @@ import (
 	"time"
 )
 
-// MaxTraces bounds how many traces are kept.
+// MaxTraces is the default bound on how many traces are kept.
 const MaxTraces = 10000
 
 // Segment is a segment a local service records.
@@ -47,12 +49,15 @@ type trace struct {
 	segments map[string]doc // by id: top-level segments
 	orphans  []doc          // subsegments whose parent has not arrived
 	updated  time.Time
+	age      *list.Element // its place in Service.byAge
 }
 
 // Options configure a Service.
 type Options struct {
 	Log *slog.Logger
 	Now func() time.Time
+	// MaxTraces bounds how many traces are kept; default MaxTraces.
+	MaxTraces int
 }
 
 // Service collects and serves traces.
@@ -60,8 +65,11 @@ type Service struct {
 	opts   Options
 	mu     sync.Mutex
 	traces map[string]*trace
-	conn   net.PacketConn
-	wg     sync.WaitGroup
+	// byAge holds the trace ids from least to most recently updated, so the
+	// trace to evict at capacity is at the front.
+	byAge *list.List
+	conn  net.PacketConn
+	wg    sync.WaitGroup
 }
 
 // New returns an empty Service.
@@ -72,7 +80,10 @@ func New(opts Options) *Service {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Service{opts: opts, traces: map[string]*trace{}}
+	if opts.MaxTraces <= 0 {
+		opts.MaxTraces = MaxTraces
+	}
+	return &Service{opts: opts, traces: map[string]*trace{}, byAge: list.New()}
 }
 
 // ListenUDP starts the daemon endpoint on addr ("127.0.0.1:0" picks a port) and
@@ -198,26 +209,26 @@ func unixSeconds(t time.Time) float64 { return float64(t.UnixNano()) / 1e9 }
 func (s *Service) traceLocked(id string) *trace {
 	t, ok := s.traces[id]
 	if !ok {
-		if len(s.traces) >= MaxTraces {
+		for len(s.traces) >= s.opts.MaxTraces {
 			s.evictOldestLocked()
 		}
 		t = &trace{id: id, segments: map[string]doc{}}
+		t.age = s.byAge.PushBack(id)
 		s.traces[id] = t
+	} else {
+		s.byAge.MoveToBack(t.age)
 	}
 	t.updated = s.opts.Now()
 	return t
 }
 
+// evictOldestLocked drops the trace updated longest ago, in constant time.
 func (s *Service) evictOldestLocked() {
-	var oldest *trace
-	for _, t := range s.traces {
-		if oldest == nil || t.updated.Before(oldest.updated) {
-			oldest = t
-		}
+	front := s.byAge.Front()
+	if front == nil {
+		return
 	}
-	if oldest != nil {
-		delete(s.traces, oldest.id)
-	}
+	delete(s.traces, s.byAge.Remove(front).(string))
 }
 
 // attach puts a subsegment under its parent (a segment or a subsegment).

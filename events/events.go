@@ -1,7 +1,7 @@
 // Package events holds the wire contract that the dragons application shares
 // with its workflow and with downstream consumers: the DragonAdded event
 // published on the dragons bus, and the error types that the Step Functions
-// workflow catches by name.
+// workflow retries or catches by name.
 //
 // It is deliberately a leaf package: it imports nothing else from this module,
 // so a consumer can depend on it alone. It does not publish events, talk to
@@ -80,8 +80,42 @@ type DragonValidationException struct {
 
 func (e *DragonValidationException) Error() string { return e.Message }
 
-// CaughtErrorNames lists the error names that the workflow definition must
-// catch, each equal to the name of a Go error type in this package.
+// DragonStorageException is returned by the workflow's Lambda tasks when
+// the storage behind the catalog failed in a way that may pass: S3 throttling
+// or 5xx answers that outlasted the SDK's own retries, network errors,
+// timeouts, or an add that kept losing the conditional-write race. The
+// workflow retries it with backoff; the tasks are safe to repeat (validation
+// only reads, and the add is idempotent per execution). The Go type name is
+// the error name the workflow retries, so do not rename it.
+type DragonStorageException struct {
+	Message string
+	Err     error // the underlying failure, for errors.Is and errors.As
+}
+
+func (e *DragonStorageException) Error() string { return e.Message }
+
+func (e *DragonStorageException) Unwrap() error { return e.Err }
+
+// DragonCatalogCorruptException is returned by the workflow's Lambda tasks
+// when the catalog object exists but cannot be parsed. No retry can fix
+// that, and the object is never overwritten: the workflow sends the
+// execution to its dead-letter queue at once, for an operator to repair the
+// catalog and redrive. The Go type name is the error name the workflow
+// catches, so do not rename it.
+type DragonCatalogCorruptException struct {
+	Message string
+	Err     error // the underlying failure, for errors.Is and errors.As
+}
+
+func (e *DragonCatalogCorruptException) Error() string { return e.Message }
+
+func (e *DragonCatalogCorruptException) Unwrap() error { return e.Err }
+
+// CaughtErrorNames lists the error names that the workflow definition names
+// in its Retry and Catch rules, each equal to the name of a Go error type in
+// this package. Any other error a task returns is neither retried (unless it
+// is one of the Lambda service's own errors) nor treated as a rejection: the
+// execution goes to the dead-letter queue.
 func CaughtErrorNames() []string {
-	return []string{"DragonValidationException"}
+	return []string{"DragonValidationException", "DragonStorageException", "DragonCatalogCorruptException"}
 }

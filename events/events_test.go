@@ -21,7 +21,9 @@ func errorTypeName(err error) string {
 
 func TestCaughtErrorNamesAreGoTypeNames(t *testing.T) {
 	errs := map[string]error{
-		"DragonValidationException": &DragonValidationException{Message: "x"},
+		"DragonValidationException":     &DragonValidationException{Message: "x"},
+		"DragonStorageException":        &DragonStorageException{Message: "x"},
+		"DragonCatalogCorruptException": &DragonCatalogCorruptException{Message: "x"},
 	}
 	names := CaughtErrorNames()
 	if len(names) != len(errs) {
@@ -46,6 +48,25 @@ func TestDragonValidationExceptionUnwrapsThroughWrapping(t *testing.T) {
 	}
 	if dve.Error() != "name taken" {
 		t.Errorf("Error() = %q", dve.Error())
+	}
+}
+
+func TestWrappingExceptionsKeepTheirCause(t *testing.T) {
+	cause := errors.New("503 SlowDown")
+	for _, err := range []error{
+		&DragonStorageException{Message: "get catalog: 503 SlowDown", Err: cause},
+		&DragonCatalogCorruptException{Message: "catalog is not JSON", Err: cause},
+	} {
+		if !errors.Is(err, cause) {
+			t.Errorf("%T does not unwrap to its cause", err)
+		}
+		if strings.Contains(err.Error(), "%!") || err.Error() == "" {
+			t.Errorf("%T.Error() = %q", err, err.Error())
+		}
+	}
+	var se *DragonStorageException
+	if !errors.As(fmt.Errorf("task: %w", &DragonStorageException{Message: "m"}), &se) || se.Message != "m" {
+		t.Error("errors.As did not find a wrapped DragonStorageException")
 	}
 }
 

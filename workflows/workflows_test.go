@@ -257,15 +257,30 @@ func TestCaughtErrorNamesMatchGoErrorTypes(t *testing.T) {
 			}
 		}
 	}
+	handled := make([]string, 0, len(goErrorHandling))
+	for name := range goErrorHandling {
+		handled = append(handled, name)
+	}
+	sort.Strings(handled)
+	sorted := slices.Sorted(slices.Values(goNames))
+	if !slices.Equal(handled, sorted) {
+		t.Fatalf("events.CaughtErrorNames() = %v, but this test knows how the workflow treats %v; decide for each name", sorted, handled)
+	}
 	for _, lambdaTask := range []string{"ValidateDragon", "AddDragon"} {
+		st := d.States[lambdaTask]
 		for _, goName := range goNames {
-			target := catchTarget(d.States[lambdaTask], goName)
-			if target == "" {
-				t.Errorf("%s does not catch %s", lambdaTask, goName)
-				continue
+			want := goErrorHandling[goName]
+			r := retrierFor(st, goName)
+			switch {
+			case want.retried && r == nil:
+				t.Errorf("%s does not retry %s", lambdaTask, goName)
+			case want.retried && r["MaxAttempts"] != nil && r["MaxAttempts"].(float64) < 1:
+				t.Errorf("%s retries %s with MaxAttempts %v", lambdaTask, goName, r["MaxAttempts"])
+			case !want.retried && r != nil:
+				t.Errorf("%s retries %s (retrier %v); it must never be retried", lambdaTask, goName, r["ErrorEquals"])
 			}
-			if target != "RecordRejected" {
-				t.Errorf("%s sends %s to %s, want RecordRejected", lambdaTask, goName, target)
+			if target := catchTarget(st, goName); target != want.caughtInto {
+				t.Errorf("%s sends %s to %q, want %q", lambdaTask, goName, target, want.caughtInto)
 			}
 		}
 	}
@@ -278,6 +293,34 @@ func TestCaughtErrorNamesMatchGoErrorTypes(t *testing.T) {
 	if next, _ := rejected["Next"].(string); d.States[next]["Type"] != "Fail" {
 		t.Errorf("RecordRejected moves to %q, want a Fail state", next)
 	}
+}
+
+// goErrorHandling is how both Lambda tasks must treat each error type of
+// package events: whether a Retry rule applies to it, and the state its
+// Catch rule leads to once retries (if any) are exhausted.
+var goErrorHandling = map[string]struct {
+	retried    bool
+	caughtInto string
+}{
+	"DragonValidationException":     {retried: false, caughtInto: "RecordRejected"},
+	"DragonStorageException":        {retried: true, caughtInto: "SendToDLQ"},
+	"DragonCatalogCorruptException": {retried: false, caughtInto: "SendToDLQ"},
+}
+
+// retrierFor returns the Retry rule that applies to an error name: the first
+// one naming it, States.ALL or States.TaskFailed (which matches every error
+// a task raises except States.Timeout), or nil.
+func retrierFor(state map[string]any, errName string) map[string]any {
+	list, _ := state["Retry"].([]any)
+	for _, item := range list {
+		m := item.(map[string]any)
+		for _, e := range m["ErrorEquals"].([]any) {
+			if e == errName || e == "States.ALL" || (e == "States.TaskFailed" && errName != "States.Timeout") {
+				return m
+			}
+		}
+	}
+	return nil
 }
 
 // catchTarget returns the state that a task's catchers send the error name
@@ -301,6 +344,18 @@ func TestFailuresGoThroughTheDLQAndRecordFailed(t *testing.T) {
 	for _, name := range []string{"ValidateDragon", "AddDragon", "PublishDragonAdded", "RecordSucceeded", "RecordRejected"} {
 		if got := catchTarget(d.States[name], "States.ALL"); got != "SendToDLQ" {
 			t.Errorf("%s catches States.ALL into %q, want SendToDLQ", name, got)
+		}
+	}
+	// Whatever leads to the DLQ puts its own error at $.error, so that the
+	// DLQ message and the FAILED record report the failure that got there
+	// (a failed REJECTED write, not the rejection before it).
+	for name, st := range d.States {
+		list, _ := st["Catch"].([]any)
+		for _, item := range list {
+			m := item.(map[string]any)
+			if m["Next"] == "SendToDLQ" && m["ResultPath"] != "$.error" {
+				t.Errorf("%s catches %v into SendToDLQ with ResultPath %v, want $.error", name, m["ErrorEquals"], m["ResultPath"])
+			}
 		}
 	}
 	dlq := d.States["SendToDLQ"]

@@ -10,6 +10,7 @@ import (
 	"github.com/dragons-dev/dragons/dragons"
 	"github.com/dragons-dev/dragons/dragons/catalog"
 	"github.com/dragons-dev/dragons/events"
+	"github.com/dragons-dev/dragons/handlers/internal/taskerr"
 	"github.com/dragons-dev/dragons/handlers/internal/telemetry"
 )
 
@@ -35,14 +36,17 @@ type Output struct {
 
 // Handle adds the dragon of one execution. It returns a
 // *events.DragonValidationException when the dragon is invalid or its name
-// is taken, and a plain error for anything a retry may fix (including an
-// unreadable catalog, which is never overwritten).
+// is taken, an *events.DragonStorageException for a storage failure that a
+// retry may fix, an *events.DragonCatalogCorruptException for an unreadable
+// catalog (which is never overwritten), and a plain error for anything else
+// (see package taskerr).
 func (h *Handler) Handle(ctx context.Context, in dragons.WorkflowInput) (Output, error) {
 	log := telemetry.ForInvocation(ctx, h.Log).With("executionId", in.ExecutionID)
 	ctx, span := telemetry.StartSpan(ctx, "AddDragon")
 	span.Annotate(telemetry.AnnotationExecutionID, in.ExecutionID)
 	start := time.Now()
 	out, added, err := h.add(ctx, in, span)
+	err = taskerr.Classify(err)
 	span.End(err)
 	var rejected *events.DragonValidationException
 	var corrupt *catalog.CorruptError

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
@@ -175,9 +176,11 @@ func TestUnparseableCatalogFailsLoudlyAndIsKept(t *testing.T) {
 	broken := []byte(`[{"dragon_name_str":"Atlas","family_str":"red",`)
 	f.s3.PutObject(bucket, "Dragons.json", broken)
 	_, err := f.handler(t).Handle(context.Background(), input(t, execID(1), `{"dragonName":"Frost","family":"blue"}`))
-	var dve *events.DragonValidationException
-	if err == nil || errors.As(err, &dve) {
-		t.Fatalf("error = %v, want a retryable failure", err)
+	// Not retried by the workflow (no retry can fix it): straight to the DLQ.
+	var corruptEx *events.DragonCatalogCorruptException
+	var corrupt *catalog.CorruptError
+	if !errors.As(err, &corruptEx) || !errors.As(err, &corrupt) {
+		t.Fatalf("error = %T %v, want a DragonCatalogCorruptException wrapping the CorruptError", err, err)
 	}
 	if data, _, _ := f.s3.Object(bucket, "Dragons.json"); !bytes.Equal(data, broken) {
 		t.Fatalf("catalog overwritten: %q", data)
@@ -187,7 +190,7 @@ func TestUnparseableCatalogFailsLoudlyAndIsKept(t *testing.T) {
 	}
 }
 
-func TestServiceErrorsAreRetryableFailures(t *testing.T) {
+func TestServiceErrorsAreClassifiedForTheWorkflow(t *testing.T) {
 	f := newFixture(t)
 	f.s3.FailNextPuts(1, http.StatusServiceUnavailable, "ServiceUnavailable")
 	h := f.handler(t)
@@ -196,11 +199,31 @@ func TestServiceErrorsAreRetryableFailures(t *testing.T) {
 	if _, err := h.Handle(context.Background(), in); err != nil {
 		t.Fatalf("add after one 503: %v", err)
 	}
+
+	// An add that keeps losing the conditional-write race is a storage
+	// failure the workflow retries.
+	racing := f.handler(t)
+	cat, err := catalog.New(f.api, catalog.Location{Bucket: bucket, Key: "Dragons.json"},
+		catalog.WithMaxAttempts(2), catalog.WithBackoff(time.Millisecond, time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	racing.Catalog = cat
+	f.s3.FailNextPuts(2, http.StatusPreconditionFailed, "PreconditionFailed")
+	_, err = racing.Handle(context.Background(), input(t, execID(2), `{"dragonName":"Ember","family":"red"}`))
+	var storage *events.DragonStorageException
+	if !errors.As(err, &storage) || !errors.Is(err, catalog.ErrContention) {
+		t.Fatalf("error = %T %v, want a DragonStorageException wrapping ErrContention", err, err)
+	}
+
+	// Access denied is not transient: a plain error, which the workflow
+	// sends to the DLQ without retrying.
 	f.s3.FailNextPuts(10, http.StatusForbidden, "AccessDenied")
-	_, err := h.Handle(context.Background(), input(t, execID(2), `{"dragonName":"Ember","family":"red"}`))
+	_, err = h.Handle(context.Background(), input(t, execID(3), `{"dragonName":"Ember","family":"red"}`))
 	var dve *events.DragonValidationException
-	if err == nil || errors.As(err, &dve) || !strings.Contains(err.Error(), "AccessDenied") {
-		t.Fatalf("error = %v, want AccessDenied as a plain error", err)
+	var corrupt *events.DragonCatalogCorruptException
+	if err == nil || errors.As(err, &dve) || errors.As(err, &storage) || errors.As(err, &corrupt) || !strings.Contains(err.Error(), "AccessDenied") {
+		t.Fatalf("error = %T %v, want AccessDenied as a plain error", err, err)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 
 	"github.com/dragons-dev/dragons/dragons"
 	"github.com/dragons-dev/dragons/events"
+	"github.com/dragons-dev/dragons/handlers/internal/taskerr"
 	"github.com/dragons-dev/dragons/handlers/internal/telemetry"
 )
 
@@ -34,19 +35,25 @@ type Result struct {
 }
 
 // Handle validates the dragon of one execution. It returns a
-// *events.DragonValidationException for an invalid or duplicate dragon,
-// and a plain error for anything that a retry may fix.
+// *events.DragonValidationException for an invalid or duplicate dragon, an
+// *events.DragonStorageException for a storage failure that a retry may
+// fix, an *events.DragonCatalogCorruptException for an unreadable catalog,
+// and a plain error for anything else (see package taskerr).
 func (h *Handler) Handle(ctx context.Context, in dragons.WorkflowInput) (Result, error) {
 	log := telemetry.ForInvocation(ctx, h.Log).With("executionId", in.ExecutionID)
 	ctx, span := telemetry.StartSpan(ctx, "ValidateDragon")
 	span.Annotate(telemetry.AnnotationExecutionID, in.ExecutionID)
 	res, err := h.validate(ctx, in, span)
+	err = taskerr.Classify(err)
 	span.End(err)
 	var rejected *events.DragonValidationException
+	var transient *events.DragonStorageException
 	switch {
 	case errors.As(err, &rejected):
 		h.Metrics.Count(telemetry.MetricDragonsRejected, 1)
 		log.Info("dragon rejected", "reason", rejected.Message)
+	case errors.As(err, &transient):
+		log.Warn("validation failed; the workflow will retry", "error", err.Error())
 	case err != nil:
 		log.Error("validation failed", "error", err.Error())
 	default:

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"reflect"
 	"strings"
@@ -122,13 +123,21 @@ func TestDuplicateIsRejectedButTheSameExecutionIsNot(t *testing.T) {
 	}
 }
 
-func TestInfrastructureErrorsAreRetryable(t *testing.T) {
+// slowFinder is a catalog whose reads run out of time.
+type slowFinder struct{}
+
+func (slowFinder) Lookup(ctx context.Context, name string) (dragons.StoredRecord, bool, error) {
+	return dragons.StoredRecord{}, false, fmt.Errorf("get object s3://b/Dragons.json: %w", context.DeadlineExceeded)
+}
+
+func TestInfrastructureErrorsAreClassifiedForTheWorkflow(t *testing.T) {
 	f := newFixture(t)
 	f.s3.PutObject(bucket, "Dragons.json", []byte(`not json`))
 	_, err := f.h.Handle(context.Background(), input(t, withDragon(`{"dragonName":"Frost","family":"blue"}`)))
 	var dve *events.DragonValidationException
-	if err == nil || errors.As(err, &dve) {
-		t.Fatalf("unreadable catalog: error = %v, want a plain error", err)
+	var corruptEx *events.DragonCatalogCorruptException
+	if !errors.As(err, &corruptEx) || errors.As(err, &dve) {
+		t.Fatalf("unreadable catalog: error = %T %v, want a DragonCatalogCorruptException", err, err)
 	}
 	var corrupt *catalog.CorruptError
 	if !errors.As(err, &corrupt) {
@@ -137,7 +146,14 @@ func TestInfrastructureErrorsAreRetryable(t *testing.T) {
 	// A malformed execution id is the workflow's fault, not the dragon's.
 	in := input(t, withDragon(`{"dragonName":"Frost","family":"blue"}`))
 	in.ExecutionID = "../x"
-	if _, err := f.h.Handle(context.Background(), in); err == nil || errors.As(err, &dve) {
-		t.Fatalf("bad execution id: error = %v", err)
+	var storage *events.DragonStorageException
+	if _, err := f.h.Handle(context.Background(), in); err == nil || errors.As(err, &dve) || errors.As(err, &storage) || errors.As(err, &corruptEx) {
+		t.Fatalf("bad execution id: error = %T %v, want a plain error", err, err)
+	}
+	// A read that runs out of time is a storage failure the workflow retries.
+	f.h.Catalog = slowFinder{}
+	_, err = f.h.Handle(context.Background(), input(t, withDragon(`{"dragonName":"Frost","family":"blue"}`)))
+	if !errors.As(err, &storage) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("timed-out read: error = %T %v, want a DragonStorageException", err, err)
 	}
 }

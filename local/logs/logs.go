@@ -11,12 +11,16 @@ package logs
 import (
 	"bufio"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"hash/fnv"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -40,6 +44,9 @@ type stream struct {
 	name    string
 	created int64
 	events  []Event
+	// dropped counts the events discarded from the front to bound memory, so
+	// that dropped+i is the stable position of events[i] that tokens refer to.
+	dropped int64
 }
 
 type group struct {
@@ -54,6 +61,9 @@ type Options struct {
 	DataDir string // "" keeps logs in memory
 	Region  string
 	Now     func() time.Time
+	// Logger receives the errors AppendLog cannot return (a log line that
+	// could not be stored); nil discards them.
+	Logger *slog.Logger
 }
 
 // Service stores logs and serves the CloudWatch Logs API.
@@ -71,6 +81,9 @@ func New(opts Options) (*Service, error) {
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	s := &Service{opts: opts, groups: map[string]*group{}}
 	if opts.DataDir != "" {
@@ -167,7 +180,9 @@ func (g *group) stream(name string, created int64) *stream {
 func appendEvent(st *stream, e Event) {
 	st.events = append(st.events, e)
 	if len(st.events) > maxEventsPerStream {
-		st.events = append(st.events[:0:0], st.events[len(st.events)-maxEventsPerStream/2:]...)
+		drop := len(st.events) - maxEventsPerStream/2
+		st.dropped += int64(drop)
+		st.events = append(st.events[:0:0], st.events[drop:]...)
 	}
 }
 
@@ -216,9 +231,12 @@ func (s *Service) Append(groupName, streamName string, events ...Event) error {
 	return nil
 }
 
-// AppendLog adds one line; it satisfies the Lambda host's log sink.
+// AppendLog adds one line; it satisfies the Lambda host's log sink. It has no
+// error to return, so a failure goes to Options.Logger.
 func (s *Service) AppendLog(groupName, streamName string, t time.Time, message string) {
-	_ = s.Append(groupName, streamName, Event{Timestamp: t.UnixMilli(), Message: message})
+	if err := s.Append(groupName, streamName, Event{Timestamp: t.UnixMilli(), Message: message}); err != nil {
+		s.opts.Logger.Error("store log line", "group", groupName, "stream", streamName, "err", err)
+	}
 }
 
 // CreateGroup creates a log group if it does not exist.
@@ -431,6 +449,7 @@ type getEventsIn struct {
 	EndTime       int64  `json:"endTime"`
 	Limit         int    `json:"limit"`
 	StartFromHead bool   `json:"startFromHead"`
+	NextToken     string `json:"nextToken"`
 }
 
 type getEventsOut struct {
@@ -439,44 +458,95 @@ type getEventsOut struct {
 	NextBackwardToken string  `json:"nextBackwardToken"`
 }
 
+// maxPage is the most events one GetLogEvents or FilterLogEvents call returns.
+const maxPage = 10000
+
+// GetLogEvents tokens are "f/<position>" (read forward from the position) and
+// "b/<position>" (read backward from just before it), positions counting
+// every event ever appended to the stream. Reading forward past the last event
+// returns no events and the token it was given, which is how CloudWatch Logs
+// tells a reader it has reached the end (so does reading backward past the
+// first event).
+func streamToken(dir byte, pos int64) string { return fmt.Sprintf("%c/%020d", dir, pos) }
+
+func parseStreamToken(tok string) (dir byte, pos int64, err error) {
+	d, num, ok := strings.Cut(tok, "/")
+	if ok && (d == "f" || d == "b") {
+		if pos, err = strconv.ParseInt(num, 10, 64); err == nil && pos >= 0 {
+			return d[0], pos, nil
+		}
+	}
+	return 0, 0, awsproto.Errorf(http.StatusBadRequest, "InvalidParameterException", "The specified nextToken is invalid.")
+}
+
 func (s *Service) getLogEvents(_ context.Context, in *getEventsIn) (*getEventsOut, error) {
+	limit := in.Limit
+	if limit <= 0 || limit > maxPage {
+		limit = maxPage
+	}
+	dir, pos := byte('b'), int64(-1) // -1: from the end
+	if in.StartFromHead {
+		dir, pos = 'f', 0
+	}
+	if in.NextToken != "" {
+		var err error
+		if dir, pos, err = parseStreamToken(in.NextToken); err != nil {
+			return nil, err
+		}
+	}
 	s.mu.RLock()
+	defer s.mu.RUnlock()
 	g, ok := s.groups[in.LogGroupName]
 	var st *stream
 	if ok {
 		st = g.streams[in.LogStreamName]
 	}
-	var events []Event
-	if st != nil {
-		events = append(events, st.events...)
-	}
-	s.mu.RUnlock()
 	if st == nil {
 		return nil, notFound("The specified log group or stream does not exist.")
 	}
-	events = inWindow(events, in.StartTime, in.EndTime)
-	limit := in.Limit
-	if limit <= 0 || limit > 10000 {
-		limit = 10000
+	within := func(e Event) bool {
+		return (in.StartTime == 0 || e.Timestamp >= in.StartTime) && (in.EndTime == 0 || e.Timestamp < in.EndTime)
 	}
-	if len(events) > limit {
-		if in.StartFromHead {
-			events = events[:limit]
-		} else {
-			events = events[len(events)-limit:]
+	first, end := st.dropped, st.dropped+int64(len(st.events))
+	out := &getEventsOut{Events: []Event{}}
+	if dir == 'f' {
+		from := min(max(pos, first), end)
+		next := end // unless the page fills up first
+		for p := from; p < end; p++ {
+			if e := st.events[p-first]; within(e) {
+				if len(out.Events) == limit {
+					next = p
+					break
+				}
+				out.Events = append(out.Events, e)
+			}
+		}
+		if len(out.Events) == 0 {
+			next = max(pos, from) // nothing new: hand the caller's token back
+		}
+		out.NextForwardToken, out.NextBackwardToken = streamToken('f', next), streamToken('b', from)
+		return out, nil
+	}
+	upTo := end
+	if pos >= 0 {
+		upTo = min(max(pos, first), end)
+	}
+	prev := first // unless the page fills up first
+	for p := upTo - 1; p >= first; p-- {
+		if e := st.events[p-first]; within(e) {
+			if len(out.Events) == limit {
+				prev = p + 1
+				break
+			}
+			out.Events = append(out.Events, e)
 		}
 	}
-	return &getEventsOut{Events: events, NextForwardToken: "f/end", NextBackwardToken: "b/start"}, nil
-}
-
-func inWindow(events []Event, start, end int64) []Event {
-	out := events[:0:0]
-	for _, e := range events {
-		if (start == 0 || e.Timestamp >= start) && (end == 0 || e.Timestamp < end) {
-			out = append(out, e)
-		}
+	slices.Reverse(out.Events)
+	if len(out.Events) == 0 && pos >= 0 {
+		prev = pos
 	}
-	return out
+	out.NextForwardToken, out.NextBackwardToken = streamToken('f', upTo), streamToken('b', prev)
+	return out, nil
 }
 
 type filterIn struct {
@@ -487,6 +557,7 @@ type filterIn struct {
 	StartTime           int64    `json:"startTime"`
 	EndTime             int64    `json:"endTime"`
 	Limit               int      `json:"limit"`
+	NextToken           string   `json:"nextToken"`
 }
 
 type filteredEvent struct {
@@ -498,10 +569,65 @@ type filteredEvent struct {
 }
 
 type filterOut struct {
-	Events []filteredEvent `json:"events"`
+	Events    []filteredEvent `json:"events"`
+	NextToken string          `json:"nextToken,omitempty"`
+}
+
+// filterKey orders FilterLogEvents results: by time, then stream, then the
+// event's position in its stream. A nextToken is the key of the last event
+// returned, so later pages are stable while events are appended.
+type filterKey struct {
+	Timestamp int64  `json:"t"`
+	Stream    string `json:"s"`
+	Pos       int64  `json:"p"`
+}
+
+func (k filterKey) less(o filterKey) bool {
+	if k.Timestamp != o.Timestamp {
+		return k.Timestamp < o.Timestamp
+	}
+	if k.Stream != o.Stream {
+		return k.Stream < o.Stream
+	}
+	return k.Pos < o.Pos
+}
+
+func (k filterKey) token() string {
+	b, _ := json.Marshal(k)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func parseFilterToken(tok string) (filterKey, error) {
+	var k filterKey
+	b, err := base64.RawURLEncoding.DecodeString(tok)
+	if err == nil {
+		err = json.Unmarshal(b, &k)
+	}
+	if err != nil {
+		return k, awsproto.Errorf(http.StatusBadRequest, "InvalidParameterException", "The specified nextToken is invalid.")
+	}
+	return k, nil
+}
+
+func eventID(k filterKey) string {
+	h := fnv.New32a()
+	h.Write([]byte(k.Stream))
+	return fmt.Sprintf("%d%010d%020d", k.Timestamp, h.Sum32(), k.Pos)
 }
 
 func (s *Service) filterLogEvents(_ context.Context, in *filterIn) (*filterOut, error) {
+	var after *filterKey
+	if in.NextToken != "" {
+		k, err := parseFilterToken(in.NextToken)
+		if err != nil {
+			return nil, err
+		}
+		after = &k
+	}
+	limit := in.Limit
+	if limit <= 0 || limit > maxPage {
+		limit = maxPage
+	}
 	match := compileFilter(in.FilterPattern)
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -513,21 +639,34 @@ func (s *Service) filterLogEvents(_ context.Context, in *filterIn) (*filterOut, 
 	for _, n := range in.LogStreamNames {
 		wanted[n] = true
 	}
-	out := &filterOut{Events: []filteredEvent{}}
+	type hit struct {
+		key filterKey
+		e   Event
+	}
+	var hits []hit
 	for name, st := range g.streams {
 		if (len(wanted) > 0 && !wanted[name]) || !strings.HasPrefix(name, in.LogStreamNamePrefix) {
 			continue
 		}
-		for i, e := range inWindow(st.events, in.StartTime, in.EndTime) {
-			if match(e.Message) {
-				out.Events = append(out.Events, filteredEvent{LogStreamName: name, Timestamp: e.Timestamp, Message: e.Message,
-					IngestionTime: e.IngestionTime, EventID: fmt.Sprintf("%d-%d", e.Timestamp, i)})
+		for i, e := range st.events {
+			if (in.StartTime != 0 && e.Timestamp < in.StartTime) || (in.EndTime != 0 && e.Timestamp >= in.EndTime) {
+				continue
+			}
+			k := filterKey{Timestamp: e.Timestamp, Stream: name, Pos: st.dropped + int64(i)}
+			if (after == nil || after.less(k)) && match(e.Message) {
+				hits = append(hits, hit{k, e})
 			}
 		}
 	}
-	sort.SliceStable(out.Events, func(i, j int) bool { return out.Events[i].Timestamp < out.Events[j].Timestamp })
-	if in.Limit > 0 && len(out.Events) > in.Limit {
-		out.Events = out.Events[:in.Limit]
+	sort.Slice(hits, func(i, j int) bool { return hits[i].key.less(hits[j].key) })
+	out := &filterOut{Events: []filteredEvent{}}
+	if len(hits) > limit {
+		hits = hits[:limit]
+		out.NextToken = hits[limit-1].key.token()
+	}
+	for _, h := range hits {
+		out.Events = append(out.Events, filteredEvent{LogStreamName: h.key.Stream, Timestamp: h.e.Timestamp, Message: h.e.Message,
+			IngestionTime: h.e.IngestionTime, EventID: eventID(h.key)})
 	}
 	return out, nil
 }

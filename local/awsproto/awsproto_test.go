@@ -37,3 +37,21 @@ func TestQueryAndRESTXMLErrors(t *testing.T) {
 		t.Fatalf("rest-xml error = %d %q", rec.Code, rec.Body.String())
 	}
 }
+
+func TestErrorTableNew(t *testing.T) {
+	table := ErrorTable{"NoSuchKey": 404, "InternalError": 500}
+	e := table.New("NoSuchKey", "key %s", "k")
+	if e.Code != "NoSuchKey" || e.Status != 404 || !e.Sender || e.Message != "key k" {
+		t.Fatalf("New(NoSuchKey) = %+v", e)
+	}
+	if e := table.New("InternalError", "boom"); e.Status != 500 || e.Sender {
+		t.Fatalf("New(InternalError) = %+v, want a 500 receiver fault", e)
+	}
+	e = table.New("Unlisted", "x")
+	if e.Code != UnregisteredCode || e.Status != 500 || !strings.Contains(e.Message, `"Unlisted"`) {
+		t.Fatalf("New(Unlisted) = %+v, want a 500 naming the code", e)
+	}
+	if s, ok := table.Status("NoSuchKey"); !ok || s != 404 {
+		t.Fatalf("Status(NoSuchKey) = %d %v", s, ok)
+	}
+}

@@ -56,3 +56,35 @@ func IsCode(err error, code string) bool {
 	var e *Error
 	return errors.As(err, &e) && e.Code == code
 }
+
+// ErrorTable maps the AWS error names one service reports to the HTTP status its
+// protocol sends with each. Services build their errors through New so that
+// statuses live in one table instead of at every call site.
+type ErrorTable map[string]int
+
+// UnregisteredCode is the error name New reports for a code missing from its table.
+const UnregisteredCode = InternalCode
+
+// New returns an Error with code, a formatted message and the status the table
+// gives code; the fault is the sender's for statuses below 500. A code the table
+// lacks is a bug in the service: New then returns a 500 InternalFailure whose
+// message names the missing code, so the mistake is visible instead of sent with
+// a guessed status. Each service's tests check that every code it passes to New
+// is in its table.
+func (t ErrorTable) New(code, format string, args ...any) *Error {
+	status, ok := t[code]
+	if !ok {
+		return &Error{
+			Code:    UnregisteredCode,
+			Message: fmt.Sprintf("error code %q has no status in the service's error table: %s", code, fmt.Sprintf(format, args...)),
+			Status:  http.StatusInternalServerError,
+		}
+	}
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...), Status: status, Sender: status < 500}
+}
+
+// Status returns the status the table gives code.
+func (t ErrorTable) Status(code string) (int, bool) {
+	s, ok := t[code]
+	return s, ok
+}

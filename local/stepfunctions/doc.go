@@ -9,8 +9,10 @@
 // stopped through the API; Express executions are not (the API rejects their
 // ARNs as AWS does): their results come back from StartSyncExecution or go to
 // the execution logs. With Options.DataDir, state machines and Standard
-// execution records (with their histories) survive a restart; a Standard
-// execution that was running when the process stopped is not resumed: it is
+// execution records (with their histories) survive a restart. A Standard
+// execution waiting in a top-level Wait state holds no goroutine (it is
+// parked and woken on the service's clock) and resumes after a restart; one
+// that was in any other state when the process stopped is not re-run: it is
 // reported ABORTED with the error States.Runtime. Accepted Express
 // executions are journaled and those that had not finished run again after a
 // restart (at least once, as in AWS).

@@ -25,8 +25,8 @@ const (
 )
 
 // execution is a Standard execution. Its fields after mu are guarded by mu.
-// It is kept small: an idle execution costs this record, its history and the
-// engine's goroutine.
+// It is kept small: an idle execution (parked in a Wait state) costs this
+// record, its history and its parked state, and no goroutine.
 type execution struct {
 	ARN        string
 	Name       string
@@ -34,6 +34,13 @@ type execution struct {
 	Input      string
 	Start      time.Time
 	Trace      string
+	// m is the machine revision the execution runs (nil for one loaded
+	// ended); testCase is its Options.MockConfig test case, if any.
+	m        *machine
+	testCase string
+	// saveMu orders the writes of the execution's record, so the last one
+	// written holds the latest state.
+	saveMu sync.Mutex
 
 	mu        sync.Mutex
 	status    string
@@ -41,11 +48,14 @@ type execution struct {
 	output    string
 	errName   string
 	cause     string
-	history   []json.RawMessage // events of an ended execution
-	live      []asl.Event       // events of a running one (encoded when it ends)
+	history   []json.RawMessage // events encoded so far
+	live      []asl.Event       // events of a running engine (encoded when it ends or parks)
 	cancel    context.CancelFunc
 	stopErr   string
 	stopCause string
+	stopReq   bool       // StopExecution asked the running engine to stop
+	parked    *parked    // set while the execution waits in a top-level Wait state
+	obs       *observers // logging and tracing state; nil when neither is on
 	done      chan struct{}
 }
 
@@ -62,35 +72,68 @@ type runSpec struct {
 	// testCase names the Options.MockConfig test case whose mocked
 	// responses answer the tasks ("" for none).
 	testCase string
+	// obs carries a Standard execution's logger and trace segment across
+	// its runs (nil: built for this run).
+	obs *observers
 }
 
-// runResult is how an execution ended.
+// runResult is how an execution ended, or where it suspended.
 type runResult struct {
 	status string
 	output string
 	err    string
 	cause  string
 	stop   time.Time
+	susp   *asl.Suspended // set when a Standard execution parked in a Wait state
 }
 
-// runExecution runs the engine for sp, feeding history, logs and traces.
-func (s *Service) runExecution(ctx context.Context, sp *runSpec) runResult {
-	m := sp.m
-	var lg *execLogger
+// observers is an execution's logging and tracing state.
+type observers struct {
+	lg     *execLogger
+	seg    *tracing.Segment
+	header string // the trace header tasks receive ("" = the caller's)
+}
+
+// observe builds the logger and trace segment an execution of m needs
+// (nil when it needs neither).
+func (s *Service) observe(m *machine, arn, trace string, start time.Time) *observers {
+	var o observers
 	if group := m.logGroup(); group != "" && s.opts.Logs != nil {
-		lg = newExecLogger(s.opts.Logs, group, m, sp.arn, sp.start)
+		o.lg = newExecLogger(s.opts.Logs, group, m, arn, start)
+	}
+	if m.Tracing.Enabled && s.opts.Tracer != nil {
+		in := tracing.ParseHeader(trace)
+		id := tracing.NewSegmentID()
+		child := in.Child(id, start)
+		o.header = child.String()
+		o.seg = &tracing.Segment{
+			Name: m.Name, ID: id, TraceID: child.Root, ParentID: in.Parent,
+			Origin: "AWS::StepFunctions::StateMachine", Start: start,
+			AWS: map[string]any{"execution_arn": arn, "state_machine_arn": m.ARN, "region": s.opts.Region},
+		}
+	}
+	if o.lg == nil && o.seg == nil {
+		return nil
+	}
+	return &o
+}
+
+// runExecution runs the engine for sp (or resumes it, when resume is set),
+// feeding history, logs and traces. A Standard execution returns with
+// runResult.susp set when it reaches a top-level Wait state that ends later.
+func (s *Service) runExecution(ctx context.Context, sp *runSpec, resume *asl.Suspended) runResult {
+	m := sp.m
+	obs := sp.obs
+	if obs == nil && sp.std == nil {
+		obs = s.observe(m, sp.arn, sp.trace, sp.start)
 	}
 	header := sp.trace
+	var lg *execLogger
 	var seg *tracing.Segment
-	if m.Tracing.Enabled && s.opts.Tracer != nil {
-		in := tracing.ParseHeader(sp.trace)
-		id := tracing.NewSegmentID()
-		child := in.Child(id, sp.start)
-		header = child.String()
-		seg = &tracing.Segment{
-			Name: m.Name, ID: id, TraceID: child.Root, ParentID: in.Parent,
-			Origin: "AWS::StepFunctions::StateMachine", Start: sp.start,
-			AWS: map[string]any{"execution_arn": sp.arn, "state_machine_arn": m.ARN, "region": s.opts.Region},
+	if obs != nil {
+		lg, seg = obs.lg, obs.seg
+		if obs.header != "" {
+			header = obs.header
 		}
 	}
 	var tasks asl.TaskInvoker = &taskRouter{s: s, trace: header, execARN: sp.arn, standard: m.Type == TypeStandard}
@@ -106,6 +149,7 @@ func (s *Service) runExecution(ctx context.Context, sp *runSpec) runResult {
 		Execution:    asl.ExecutionInfo{ID: sp.arn, Name: sp.name, RoleArn: m.RoleARN, StartTime: sp.start},
 		StateMachine: asl.StateMachineInfo{ID: m.ARN, Name: m.Name},
 		Region:       s.opts.Region,
+		SuspendWaits: sp.std != nil,
 	}
 	ex := sp.std
 	if ex != nil || lg != nil {
@@ -128,10 +172,20 @@ func (s *Service) runExecution(ctx context.Context, sp *runSpec) runResult {
 			}
 		}
 	}
-	out, err := m.sm.Run(ctx, sp.input, opts)
+	var out any
+	var err error
+	if resume != nil {
+		out, err = m.sm.Resume(ctx, resume, opts)
+	} else {
+		out, err = m.sm.Run(ctx, sp.input, opts)
+	}
 	res := runResult{stop: s.clock.Now().UTC()}
 	var ee *asl.ExecError
+	var susp *asl.Suspended
 	switch {
+	case errors.As(err, &susp):
+		res.susp = susp
+		return res
 	case err == nil:
 		b, merr := json.Marshal(out)
 		if merr != nil {
@@ -143,7 +197,7 @@ func (s *Service) runExecution(ctx context.Context, sp *runSpec) runResult {
 		}
 	case errors.As(err, &ee):
 		res.status, res.err, res.cause = StatusFailed, ee.ErrorName, ee.Cause
-		if isExecutionTimeout(ee) {
+		if ee.ExecutionTimedOut() {
 			res.status = StatusTimedOut
 		}
 	default:
@@ -155,12 +209,6 @@ func (s *Service) runExecution(ctx context.Context, sp *runSpec) runResult {
 		s.opts.Tracer.Record(*seg)
 	}
 	return res
-}
-
-// isExecutionTimeout reports whether the engine failed the execution for
-// exceeding the machine's TimeoutSeconds (rather than a state's timeout).
-func isExecutionTimeout(ee *asl.ExecError) bool {
-	return ee.ErrorName == asl.ErrTimeout && strings.HasPrefix(ee.Cause, "The execution timed out")
 }
 
 // ---- StartExecution ----
@@ -218,12 +266,13 @@ func (s *Service) StartExecution(ctx context.Context, in *StartExecutionInput) (
 	}
 	runCtx, cancel := context.WithCancel(s.runCtx)
 	ex := &execution{ARN: arn, Name: name, MachineARN: m.ARN, Input: raw, Start: start, Trace: in.TraceHeader,
-		status: StatusRunning, cancel: cancel, done: make(chan struct{})}
+		m: m, testCase: sp.testCase, status: StatusRunning, cancel: cancel, done: make(chan struct{}),
+		obs: s.observe(m, arn, in.TraceHeader, start)}
 	s.executions[arn] = ex
 	s.byMachine[m.ARN] = append(s.byMachine[m.ARN], ex)
 	s.wg.Add(1)
 	s.mu.Unlock()
-	if err := s.store.saveExecution(m.Name, ex); err != nil {
+	if err := s.store.saveExecution(ex); err != nil {
 		s.mu.Lock()
 		delete(s.executions, arn)
 		list := s.byMachine[m.ARN]
@@ -236,7 +285,7 @@ func (s *Service) StartExecution(ctx context.Context, in *StartExecutionInput) (
 		return nil, err
 	}
 	sp.arn, sp.std = arn, ex
-	go s.runStandard(runCtx, sp)
+	go s.runStandard(runCtx, ex, sp, nil)
 	return &StartExecutionOutput{ExecutionArn: arn, StartDate: epoch(start)}, nil
 }
 
@@ -280,28 +329,6 @@ func (s *Service) prepareStart(in *StartExecutionInput) (*runSpec, error) {
 
 func (s *Service) expressARN(m *machine, name string) string {
 	return "arn:aws:states:" + s.opts.Region + ":" + Account + ":express:" + m.Name + ":" + name + ":" + uuid.NewString()
-}
-
-// runStandard runs a Standard execution to its end and records the result.
-func (s *Service) runStandard(ctx context.Context, sp *runSpec) {
-	defer s.wg.Done()
-	ex := sp.std
-	res := s.runExecution(ctx, sp)
-	ex.mu.Lock()
-	ex.history = ex.events()
-	ex.live = nil
-	ex.status, ex.stop, ex.output = res.status, res.stop, res.output
-	ex.errName, ex.cause = res.err, res.cause
-	if res.status == StatusAborted {
-		ex.errName, ex.cause = ex.stopErr, ex.stopCause
-	}
-	ex.cancel()
-	ex.cancel = nil
-	ex.mu.Unlock()
-	close(ex.done)
-	if err := s.store.saveExecution(sp.m.Name, ex); err != nil {
-		s.log.Error("persist execution", "arn", ex.ARN, "err", err)
-	}
 }
 
 // causeServiceStopped is the cause of an execution cut short by the service
@@ -397,7 +424,7 @@ func (s *Service) StartSyncExecution(ctx context.Context, in *StartExecutionInpu
 	start := s.clock.Now().UTC()
 	arn := s.expressARN(m, name)
 	sp.arn, sp.start = arn, start
-	res := s.runExecution(ctx, sp)
+	res := s.runExecution(ctx, sp, nil)
 	if res.status == StatusAborted {
 		return nil, fmt.Errorf("execution %s was cut short: %w", arn, context.Cause(ctx))
 	}
@@ -693,22 +720,4 @@ func (s *Service) StopExecution(_ context.Context, in *StopExecutionInput) (*Sto
 		stop = s.clock.Now().UTC()
 	}
 	return &StopExecutionOutput{StopDate: epoch(stop)}, nil
-}
-
-// stop cancels a running execution with a reason and waits for it to end.
-func (s *Service) stop(ex *execution, errName, cause string) {
-	ex.mu.Lock()
-	cancel := ex.cancel
-	if cancel != nil && ex.status == StatusRunning {
-		ex.stopErr, ex.stopCause = errName, cause
-	}
-	ex.mu.Unlock()
-	if cancel == nil {
-		return
-	}
-	cancel()
-	select {
-	case <-ex.done:
-	case <-time.After(stopWait):
-	}
 }

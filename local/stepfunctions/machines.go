@@ -3,6 +3,7 @@ package stepfunctions
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"reflect"
 	"sort"
@@ -36,6 +37,7 @@ type machine struct {
 	RevisionID string        `json:"revisionId"`
 	Desc       string        `json:"description,omitempty"`
 	sm         *asl.StateMachine
+	timeout    time.Duration // the definition's TimeoutSeconds (0 = none)
 }
 
 // LoggingConfig is a state machine's loggingConfiguration.
@@ -133,6 +135,17 @@ func parseDefinition(def, typ string) (*asl.StateMachine, error) {
 	return sm, nil
 }
 
+// definitionTimeout returns a valid definition's top-level TimeoutSeconds.
+func definitionTimeout(def string) time.Duration {
+	var d struct {
+		TimeoutSeconds float64
+	}
+	if json.Unmarshal([]byte(def), &d) != nil || d.TimeoutSeconds <= 0 {
+		return 0
+	}
+	return time.Duration(d.TimeoutSeconds * float64(time.Second))
+}
+
 // ---- CreateStateMachine ----
 
 // CreateStateMachineInput is the request of CreateStateMachine.
@@ -190,7 +203,7 @@ func (s *Service) CreateStateMachine(_ context.Context, in *CreateStateMachineIn
 	m := &machine{
 		Name: in.Name, ARN: s.StateMachineARN(in.Name), Type: typ, Definition: in.Definition,
 		RoleARN: in.RoleArn, Logging: logging, Tracing: tracing, Tags: in.Tags,
-		Created: now, Updated: now, RevisionID: uuid.NewString(), sm: sm,
+		Created: now, Updated: now, RevisionID: uuid.NewString(), sm: sm, timeout: definitionTimeout(in.Definition),
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -262,7 +275,7 @@ func (s *Service) UpdateStateMachine(_ context.Context, in *UpdateStateMachineIn
 		if err != nil {
 			return nil, err
 		}
-		m.Definition, m.sm = *in.Definition, sm
+		m.Definition, m.sm, m.timeout = *in.Definition, sm, definitionTimeout(*in.Definition)
 	}
 	if in.RoleArn != nil {
 		m.RoleARN = *in.RoleArn

@@ -22,13 +22,14 @@ import (
 func TestRestartKeepsMachinesAndExecutions(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	svc, err := New(Options{DataDir: dir})
+	svc, err := New(Options{DataDir: dir, Lambda: &markInvoker{block: func(markCall) bool { return true }}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(svc)
 	c := newClient(srv.URL)
 	std := createMachine(t, c, "kept", "STANDARD", passDef)
+	busy := createMachine(t, c, "kept-busy", "STANDARD", markDef)
 	exp := createMachine(t, c, "kept-express", "EXPRESS", passDef, loggingTo("/x", types.LogLevelOff, false))
 	waiter := createMachine(t, c, "kept-waiter", "STANDARD", waitDef)
 	done, err := c.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(std), Name: aws.String("done"), Input: aws.String(`{"q":1}`)})
@@ -40,6 +41,11 @@ func TestRestartKeepsMachinesAndExecutions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	inTask, err := c.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(busy), Name: aws.String("in-task")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool { return isParked(svc, *running.ExecutionArn) })
 	srv.Close()
 	if err := svc.Close(); err != nil {
 		t.Fatal(err)
@@ -48,7 +54,7 @@ func TestRestartKeepsMachinesAndExecutions(t *testing.T) {
 	svc2, c2 := newTestService(t, Options{DataDir: dir})
 	_ = svc2
 	list, err := c2.ListStateMachines(ctx, &sfn.ListStateMachinesInput{})
-	if err != nil || len(list.StateMachines) != 3 {
+	if err != nil || len(list.StateMachines) != 4 {
 		t.Fatalf("machines after restart = %+v, %v", list, err)
 	}
 	d, err := c2.DescribeStateMachine(ctx, &sfn.DescribeStateMachineInput{StateMachineArn: aws.String(exp)})
@@ -63,9 +69,25 @@ func TestRestartKeepsMachinesAndExecutions(t *testing.T) {
 	if err != nil || len(h.Events) != 6 {
 		t.Fatalf("history after restart = %d events, %v", len(h.Events), err)
 	}
-	rd, err := c2.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: running.ExecutionArn})
+	// Cut short in a Task state: ABORTED.
+	rd, err := c2.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: inTask.ExecutionArn})
 	if err != nil || rd.Status != types.ExecutionStatusAborted || *rd.Error != "States.Runtime" || rd.StopDate == nil {
 		t.Fatalf("interrupted execution after restart = %+v, %v", rd, err)
+	}
+	// Waiting in a Wait state: still waiting, and it can be stopped.
+	wd, err := c2.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: running.ExecutionArn})
+	if err != nil || wd.Status != types.ExecutionStatusRunning || !isParked(svc2, *running.ExecutionArn) {
+		t.Fatalf("waiting execution after restart = %+v, %v", wd, err)
+	}
+	if _, err := c2.StopExecution(ctx, &sfn.StopExecutionInput{ExecutionArn: running.ExecutionArn, Error: aws.String("Halt"), Cause: aws.String("enough")}); err != nil {
+		t.Fatal(err)
+	}
+	wd, err = c2.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: running.ExecutionArn})
+	if err != nil || wd.Status != types.ExecutionStatusAborted || *wd.Error != "Halt" || *wd.Cause != "enough" {
+		t.Fatalf("stopped waiting execution = %+v, %v", wd, err)
+	}
+	if got := eventTypes(t, c2, *running.ExecutionArn); got != "ExecutionStarted,WaitStateEntered,WaitStateAborted,ExecutionAborted" {
+		t.Fatalf("stopped waiting execution's history = %s", got)
 	}
 	// The name is still taken, and the machine runs again.
 	_, err = c2.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(std), Name: aws.String("done")})
@@ -189,15 +211,35 @@ collect:
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Every acknowledged execution is there.
-	_, c := newTestService(t, Options{DataDir: dir})
+	// Every acknowledged execution is there: ended, or parked in its Wait
+	// state (then it finishes once the wait is over).
+	clock := newManualClock(time.Now())
+	svc, c := newTestService(t, Options{DataDir: dir, Clock: clock})
 	for _, arn := range got {
 		d, err := c.DescribeExecution(context.Background(), &sfn.DescribeExecutionInput{ExecutionArn: aws.String(arn)})
 		if err != nil {
 			t.Fatalf("acknowledged %s lost: %v", arn, err)
 		}
-		if d.Status == types.ExecutionStatusRunning {
-			t.Fatalf("%s is still RUNNING after the restart", arn)
+		if d.Status == types.ExecutionStatusRunning && !isParked(svc, arn) {
+			t.Fatalf("%s is RUNNING after the restart but not waiting in its Wait state", arn)
 		}
+	}
+	clock.Advance(2 * time.Hour)
+	resumed := 0
+	for _, arn := range got {
+		if !strings.Contains(arn, ":load:") {
+			continue
+		}
+		d := waitDone(t, c, arn)
+		switch d.Status {
+		case types.ExecutionStatusSucceeded:
+			resumed++
+		case types.ExecutionStatusAborted: // cut short before it reached its Wait state
+		default:
+			t.Fatalf("%s ended %s after the wait", arn, d.Status)
+		}
+	}
+	if resumed == 0 {
+		t.Fatal("no waiting execution resumed after the restart")
 	}
 }

@@ -79,9 +79,13 @@ type Service struct {
 	store *store // nil without DataDir
 	// journal records accepted Express executions (nil without DataDir).
 	journal *expressJournal
-	// recovered is the work found at startup, waiting for Recover.
-	recovered   []expressRecord
-	recoverOnce sync.Once
+	// recovered and recoveredParked are the work found at startup,
+	// waiting for Recover.
+	recovered       []expressRecord
+	recoveredParked []*parked
+	recoverOnce     sync.Once
+	// wakeups resumes Standard executions parked in Wait states.
+	wakeups *wakeups
 
 	mu         sync.RWMutex
 	machines   map[string]*machine   // by ARN
@@ -116,6 +120,7 @@ func New(opts Options) (*Service, error) {
 		s.log = slog.New(slog.DiscardHandler)
 	}
 	s.runCtx, s.stopAll = context.WithCancel(context.Background())
+	s.wakeups = newWakeups(s.clock, s.wake)
 	if opts.DataDir != "" {
 		s.store = &store{dir: opts.DataDir}
 		if err := s.load(); err != nil {
@@ -144,6 +149,11 @@ func New(opts Options) (*Service, error) {
 			"TestState":            awsproto.Op(s.TestState),
 		},
 	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		s.wakeups.run(s.runCtx)
+	}()
 	if !opts.HoldRecovery {
 		s.Recover()
 	}
@@ -153,12 +163,16 @@ func New(opts Options) (*Service, error) {
 // Recover starts the work found under DataDir at startup: it runs again,
 // with the same execution ARN, name and input, every Express execution that
 // had been accepted and had not finished (at-least-once, as AWS runs Express
-// executions). New calls it unless Options.HoldRecovery is set; later calls
-// do nothing.
+// executions), and queues the Standard executions that were waiting in a
+// Wait state (those whose wait has passed resume at once). New calls it
+// unless Options.HoldRecovery is set; later calls do nothing.
 func (s *Service) Recover() {
 	s.recoverOnce.Do(func() {
-		pending := s.recovered
-		s.recovered = nil
+		pending, parkedList := s.recovered, s.recoveredParked
+		s.recovered, s.recoveredParked = nil, nil
+		for _, p := range parkedList {
+			s.wakeups.add(p)
+		}
 		for _, rec := range pending {
 			s.rerunExpress(rec)
 		}
@@ -168,8 +182,11 @@ func (s *Service) Recover() {
 // ServeHTTP implements http.Handler.
 func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.api.ServeHTTP(w, r) }
 
-// Close stops every running execution (Standard ones end ABORTED), waits for
-// them and releases the service. It is safe to call more than once.
+// Close stops every running execution, waits for them and releases the
+// service. Standard executions in a state end ABORTED; those parked in a Wait
+// state stay RUNNING in the data directory, to resume after a restart
+// (without a data directory they end ABORTED too). Express executions cut
+// short stay journaled, to run again. It is safe to call more than once.
 func (s *Service) Close() error {
 	s.mu.Lock()
 	if s.closed {
@@ -177,16 +194,31 @@ func (s *Service) Close() error {
 		return nil
 	}
 	s.closed = true
+	var parkedList []*execution
 	for _, ex := range s.executions {
 		ex.mu.Lock()
 		if ex.status == StatusRunning {
 			ex.stopErr, ex.stopCause = asl.ErrRuntime, causeServiceStopped
+			if ex.parked != nil {
+				parkedList = append(parkedList, ex)
+			}
 		}
 		ex.mu.Unlock()
 	}
 	s.mu.Unlock()
 	s.stopAll()
 	s.wg.Wait()
+	if s.store == nil {
+		for _, ex := range parkedList {
+			ex.mu.Lock()
+			p := ex.parked
+			ex.parked = nil
+			ex.mu.Unlock()
+			if p != nil {
+				s.abortWaiting(ex, p)
+			}
+		}
+	}
 	if s.journal != nil {
 		if err := s.journal.close(); err != nil {
 			return err

@@ -48,12 +48,17 @@ func (h *Handler) Handle(ctx context.Context, in dragons.WorkflowInput) (Output,
 	out, added, err := h.add(ctx, in, span)
 	err = taskerr.Classify(err)
 	span.End(err)
+	// Metrics count outcomes, not attempts (see package telemetry): a
+	// retryable failure is not counted, since the workflow tries again.
 	var rejected *events.DragonValidationException
+	var transient *events.DragonStorageException
 	var corrupt *catalog.CorruptError
 	switch {
 	case errors.As(err, &rejected):
 		h.Metrics.Count(telemetry.MetricDragonsRejected, 1)
 		log.Info("dragon rejected", "reason", rejected.Message)
+	case errors.As(err, &transient):
+		log.Warn("add failed; the workflow will retry", "error", err.Error())
 	case errors.As(err, &corrupt):
 		h.Metrics.Count(telemetry.MetricDragonsFailed, 1)
 		log.Error("dragon catalog is unreadable; not overwriting it", "catalog", corrupt.Location.String(), "error", err.Error())

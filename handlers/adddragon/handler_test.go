@@ -215,6 +215,9 @@ func TestServiceErrorsAreClassifiedForTheWorkflow(t *testing.T) {
 	if !errors.As(err, &storage) || !errors.Is(err, catalog.ErrContention) {
 		t.Fatalf("error = %T %v, want a DragonStorageException wrapping ErrContention", err, err)
 	}
+	if strings.Contains(f.metrics.String(), "DragonsFailed") {
+		t.Errorf("a retryable failure was counted as failed: %s", f.metrics)
+	}
 
 	// Access denied is not transient: a plain error, which the workflow
 	// sends to the DLQ without retrying.
@@ -224,6 +227,12 @@ func TestServiceErrorsAreClassifiedForTheWorkflow(t *testing.T) {
 	var corrupt *events.DragonCatalogCorruptException
 	if err == nil || errors.As(err, &dve) || errors.As(err, &storage) || errors.As(err, &corrupt) || !strings.Contains(err.Error(), "AccessDenied") {
 		t.Fatalf("error = %T %v, want AccessDenied as a plain error", err, err)
+	}
+	if n := strings.Count(f.metrics.String(), `"DragonsFailed":1`); n != 1 {
+		t.Errorf("DragonsFailed counted %d times after one non-retryable failure: %s", n, f.metrics)
+	}
+	if n := strings.Count(f.metrics.String(), `"DragonsAdded":1`); n != 1 {
+		t.Errorf("DragonsAdded counted %d times for one stored dragon: %s", n, f.metrics)
 	}
 }
 

@@ -53,8 +53,10 @@ func (h *Handler) Handle(ctx context.Context, in dragons.WorkflowInput) (Result,
 		h.Metrics.Count(telemetry.MetricDragonsRejected, 1)
 		log.Info("dragon rejected", "reason", rejected.Message)
 	case errors.As(err, &transient):
+		// Not counted: the workflow tries again (see package telemetry).
 		log.Warn("validation failed; the workflow will retry", "error", err.Error())
 	case err != nil:
+		h.Metrics.Count(telemetry.MetricDragonsFailed, 1)
 		log.Error("validation failed", "error", err.Error())
 	default:
 		log.Info("dragon is valid", "dragonName", res.DragonName)

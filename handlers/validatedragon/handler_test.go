@@ -150,10 +150,19 @@ func TestInfrastructureErrorsAreClassifiedForTheWorkflow(t *testing.T) {
 	if _, err := f.h.Handle(context.Background(), in); err == nil || errors.As(err, &dve) || errors.As(err, &storage) || errors.As(err, &corruptEx) {
 		t.Fatalf("bad execution id: error = %T %v, want a plain error", err, err)
 	}
-	// A read that runs out of time is a storage failure the workflow retries.
+	// Both end the execution without a retry: counted as failed.
+	if n := strings.Count(f.metrics.String(), `"DragonsFailed":1`); n != 2 {
+		t.Errorf("DragonsFailed counted %d times, want 2: %s", n, f.metrics)
+	}
+	// A read that runs out of time is a storage failure the workflow retries;
+	// it is not an outcome yet, so nothing is counted.
 	f.h.Catalog = slowFinder{}
+	f.metrics.Reset()
 	_, err = f.h.Handle(context.Background(), input(t, withDragon(`{"dragonName":"Frost","family":"blue"}`)))
 	if !errors.As(err, &storage) || !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("timed-out read: error = %T %v, want a DragonStorageException", err, err)
+	}
+	if f.metrics.Len() != 0 {
+		t.Errorf("metrics written for a retryable failure: %s", f.metrics)
 	}
 }

@@ -7,6 +7,37 @@
 // (tests, the init phase): spans become no-ops and no error is raised. It
 // does not configure the X-Ray SDK globally; package appenv does that once
 // per process.
+//
+// # Metrics
+//
+// Metrics go to the CloudWatch namespace "Dragons" with one dimension,
+// Service (the function that wrote them). They count outcomes, not
+// attempts, and each is written by the function that knows the outcome:
+//
+//   - DragonsAdded (Count; addDragon): a dragon was stored, that is, the
+//     conditional write of a new record succeeded. An idempotent re-run of
+//     the same execution, which finds its own record and writes nothing, is
+//     not counted, so the sum is the number of records added.
+//   - AddLatency (Milliseconds; addDragon): for each add counted in
+//     DragonsAdded, the time from the start of the invocation to the
+//     successful write, including conditional-write rounds lost to other
+//     writers.
+//   - DragonsRejected (Count): with Service validateDragon or addDragon, the
+//     function rejected an execution's dragon: it raised a
+//     DragonValidationException (invalid dragon, or a name already taken),
+//     which the workflow never retries and sends to the REJECTED record, so
+//     each rejected execution is counted once. With Service submitDragon, a
+//     POST /dragons body was refused with 400 and no execution was started.
+//   - DragonsFailed (Count; validateDragon, addDragon): the function returned
+//     an error that the workflow does not retry (an unreadable catalog,
+//     access denied, a missing bucket, a malformed workflow input), so the
+//     execution goes to the dead-letter queue and ends FAILED. Retryable
+//     storage failures (DragonStorageException) are not counted, and neither
+//     are executions that fail for reasons no function sees: the retries of
+//     a storage failure, a crash or a timeout running out, a failed
+//     DragonAdded publish or status-record write. Those show in the workflow
+//     DLQ depth and the state machine's ExecutionsFailed metric, which the
+//     template alarms on.
 package telemetry
 
 import (
@@ -129,7 +160,8 @@ const (
 	AnnotationExecutionID = "execution_id"
 )
 
-// Metric names, as they appear in CloudWatch.
+// Metric names, as they appear in CloudWatch. What each one counts is in
+// the package documentation.
 const (
 	MetricDragonsAdded    = "DragonsAdded"
 	MetricDragonsRejected = "DragonsRejected"

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -33,7 +34,9 @@ type worker struct {
 	stream string
 	exited chan struct{}
 	logWG  sync.WaitGroup
-	dead   bool
+	// dead is set once the process is known to be gone or being killed; kill
+	// and the invocation's goroutine write it while the pool reads it.
+	dead atomic.Bool
 }
 
 func newStreamName(now time.Time) string {
@@ -97,7 +100,7 @@ func (w *worker) log(msg string) {
 
 // kill stops the process and waits until it has exited.
 func (w *worker) kill() {
-	w.dead = true
+	w.dead.Store(true)
 	if w.cmd.Process != nil {
 		_ = w.cmd.Process.Kill()
 	}
@@ -106,12 +109,12 @@ func (w *worker) kill() {
 
 // alive reports whether the process is still running.
 func (w *worker) alive() bool {
-	if w.dead {
+	if w.dead.Load() {
 		return false
 	}
 	select {
 	case <-w.exited:
-		w.dead = true
+		w.dead.Store(true)
 		return false
 	default:
 		return true
@@ -131,7 +134,7 @@ func (w *worker) invoke(ctx context.Context, inv *invocation) outcome {
 		return outcome{payload: errorPayload(msg, "Sandbox.Timedout"), errorType: "Sandbox.Timedout", kind: ErrorTimeout}
 	}
 	crashed := func() outcome {
-		w.dead = true
+		w.dead.Store(true)
 		state := "signal: killed"
 		if w.cmd.ProcessState != nil {
 			state = w.cmd.ProcessState.String()

@@ -1,7 +1,6 @@
 package objstore
 
 import (
-	"fmt"
 	"net/http"
 
 	"github.com/dragons-dev/dragons/local/awsproto"
@@ -29,30 +28,60 @@ const (
 	CodeNotImplemented          = "NotImplemented"
 	CodeKeyTooLong              = "KeyTooLongError"
 	CodeMetadataTooLarge        = "MetadataTooLarge"
+	CodeNoSuchUpload            = "NoSuchUpload"
+	CodeInvalidPart             = "InvalidPart"
+	CodeInvalidPartOrder        = "InvalidPartOrder"
+	CodeEntityTooSmall          = "EntityTooSmall"
 )
 
-func s3err(status int, code, format string, args ...any) *awsproto.Error {
-	return &awsproto.Error{Code: code, Message: fmt.Sprintf(format, args...), Status: status, Sender: status < 500}
+// s3Errors gives the HTTP status S3 sends with each error name this package
+// reports. Every error is built with s3Errors.New; errors_test.go checks that
+// each code used has an entry.
+var s3Errors = awsproto.ErrorTable{
+	CodeNoSuchBucket:            http.StatusNotFound,
+	CodeNoSuchKey:               http.StatusNotFound,
+	CodeNoSuchVersion:           http.StatusNotFound,
+	CodeNoSuchUpload:            http.StatusNotFound,
+	CodeBucketAlreadyOwnedByYou: http.StatusConflict,
+	CodeBucketNotEmpty:          http.StatusConflict,
+	CodeInvalidBucketName:       http.StatusBadRequest,
+	CodePreconditionFailed:      http.StatusPreconditionFailed,
+	CodeNotModified:             http.StatusNotModified,
+	CodeInvalidRange:            http.StatusRequestedRangeNotSatisfiable,
+	CodeInvalidArgument:         http.StatusBadRequest,
+	CodeInvalidRequest:          http.StatusBadRequest,
+	CodeMethodNotAllowed:        http.StatusMethodNotAllowed,
+	CodeMalformedXML:            http.StatusBadRequest,
+	CodeBadDigest:               http.StatusBadRequest,
+	CodeInvalidDigest:           http.StatusBadRequest,
+	CodeIncompleteBody:          http.StatusBadRequest,
+	CodeEntityTooLarge:          http.StatusBadRequest,
+	CodeEntityTooSmall:          http.StatusBadRequest,
+	CodeInvalidPart:             http.StatusBadRequest,
+	CodeInvalidPartOrder:        http.StatusBadRequest,
+	CodeNotImplemented:          http.StatusNotImplemented,
+	CodeKeyTooLong:              http.StatusBadRequest,
+	CodeMetadataTooLarge:        http.StatusBadRequest,
 }
 
 func errNoSuchBucket(bucket string) *awsproto.Error {
-	return s3err(http.StatusNotFound, CodeNoSuchBucket, "The specified bucket does not exist: %s", bucket)
+	return s3Errors.New(CodeNoSuchBucket, "The specified bucket does not exist: %s", bucket)
 }
 
 func errNoSuchKey(key string) *awsproto.Error {
-	return s3err(http.StatusNotFound, CodeNoSuchKey, "The specified key does not exist: %s", key)
+	return s3Errors.New(CodeNoSuchKey, "The specified key does not exist: %s", key)
 }
 
 func errNoSuchVersion(id string) *awsproto.Error {
-	return s3err(http.StatusNotFound, CodeNoSuchVersion, "The specified version does not exist: %s", id)
+	return s3Errors.New(CodeNoSuchVersion, "The specified version does not exist: %s", id)
 }
 
 func errPrecondition(condition string) *awsproto.Error {
-	return s3err(http.StatusPreconditionFailed, CodePreconditionFailed, "At least one of the pre-conditions you specified did not hold (%s)", condition)
+	return s3Errors.New(CodePreconditionFailed, "At least one of the pre-conditions you specified did not hold (%s)", condition)
 }
 
 func errNotModified() *awsproto.Error {
-	return &awsproto.Error{Code: CodeNotModified, Message: "Not Modified", Status: http.StatusNotModified}
+	return s3Errors.New(CodeNotModified, "Not Modified")
 }
 
 // deleteMarkerError marks an error about a delete marker: the response carries

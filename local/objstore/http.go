@@ -138,11 +138,11 @@ func unsupported(q url.Values) string {
 }
 
 func errUnsupported(r *http.Request, what string) error {
-	return s3err(http.StatusNotImplemented, CodeNotImplemented, "%s ?%s is not implemented by the local S3", r.Method, what)
+	return s3Errors.New(CodeNotImplemented, "%s ?%s is not implemented by the local S3", r.Method, what)
 }
 
 func errMethod(r *http.Request) error {
-	return s3err(http.StatusMethodNotAllowed, CodeMethodNotAllowed, "The specified method %s is not allowed against this resource.", r.Method)
+	return s3Errors.New(CodeMethodNotAllowed, "The specified method %s is not allowed against this resource.", r.Method)
 }
 
 const s3NS = "http://s3.amazonaws.com/doc/2006-03-01/"
@@ -182,7 +182,7 @@ func (s *Service) serveService(w http.ResponseWriter, r *http.Request, q url.Val
 	if v := q.Get("max-buckets"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 10000 {
-			return s3err(http.StatusBadRequest, CodeInvalidArgument, "max-buckets must be an integer from 1 to 10000")
+			return s3Errors.New(CodeInvalidArgument, "max-buckets must be an integer from 1 to 10000")
 		}
 		max = n
 	}
@@ -215,7 +215,7 @@ func decodeToken(tok string) (string, error) {
 	}
 	b, err := base64.RawURLEncoding.DecodeString(tok)
 	if err != nil {
-		return "", s3err(http.StatusBadRequest, CodeInvalidArgument, "The continuation token provided is incorrect")
+		return "", s3Errors.New(CodeInvalidArgument, "The continuation token provided is incorrect")
 	}
 	return string(b), nil
 }
@@ -316,7 +316,7 @@ func drainXML(r *http.Request, v any) error {
 		return bodyError(err)
 	}
 	if len(body) > maxXMLBody {
-		return s3err(http.StatusBadRequest, CodeMalformedXML, "request body is too large")
+		return s3Errors.New(CodeMalformedXML, "request body is too large")
 	}
 	if len(strings.TrimSpace(string(body))) == 0 {
 		return nil
@@ -326,7 +326,7 @@ func drainXML(r *http.Request, v any) error {
 		v = &anything
 	}
 	if err := xml.Unmarshal(body, v); err != nil {
-		return s3err(http.StatusBadRequest, CodeMalformedXML, "The XML you provided was not well-formed or did not validate against our published schema: %v", err)
+		return s3Errors.New(CodeMalformedXML, "The XML you provided was not well-formed or did not validate against our published schema: %v", err)
 	}
 	return nil
 }

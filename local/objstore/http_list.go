@@ -37,7 +37,7 @@ func parseListParams(q url.Values) (listParams, error) {
 	if v := q.Get("max-keys"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 {
-			return p, s3err(http.StatusBadRequest, CodeInvalidArgument, "Provided max-keys not an integer or within integer range")
+			return p, s3Errors.New(CodeInvalidArgument, "Provided max-keys not an integer or within integer range")
 		}
 		p.maxKeys = min(n, DefaultMaxKeys)
 	}
@@ -47,7 +47,7 @@ func parseListParams(q url.Values) (listParams, error) {
 		p.encodingType = et
 		p.encode = url.QueryEscape
 	default:
-		return p, s3err(http.StatusBadRequest, CodeInvalidArgument, "Invalid Encoding Method specified in Request")
+		return p, s3Errors.New(CodeInvalidArgument, "Invalid Encoding Method specified in Request")
 	}
 	return p, nil
 }

@@ -12,7 +12,7 @@ func (s *Service) createUpload(w http.ResponseWriter, r *http.Request, bucket, k
 	opts.IfMatch, opts.IfNoneMatch = "", ""
 	if a := r.Header.Get("x-amz-checksum-algorithm"); a != "" {
 		if normalizeAlg(a) == "" {
-			return s3err(http.StatusBadRequest, CodeInvalidRequest, "Checksum algorithm %q is not supported", a)
+			return s3Errors.New(CodeInvalidRequest, "Checksum algorithm %q is not supported", a)
 		}
 		opts.ChecksumAlgorithm = a
 	}

@@ -90,20 +90,20 @@ func requestChecksum(h http.Header) (alg, expected, trailer string, err error) {
 	if t := strings.ToLower(strings.TrimSpace(h.Get("X-Amz-Trailer"))); t != "" {
 		name, ok := strings.CutPrefix(t, "x-amz-checksum-")
 		if alg = normalizeAlg(name); !ok || alg == "" {
-			return "", "", "", s3err(http.StatusBadRequest, CodeInvalidRequest, "The x-amz-trailer %q is not a supported checksum", t)
+			return "", "", "", s3Errors.New(CodeInvalidRequest, "The x-amz-trailer %q is not a supported checksum", t)
 		}
 		return alg, "", t, nil
 	}
 	if a := h.Get("X-Amz-Sdk-Checksum-Algorithm"); a != "" {
 		if alg = normalizeAlg(a); alg == "" {
-			return "", "", "", s3err(http.StatusBadRequest, CodeInvalidRequest, "Checksum algorithm %q is not supported", a)
+			return "", "", "", s3Errors.New(CodeInvalidRequest, "Checksum algorithm %q is not supported", a)
 		}
 		return alg, h.Get(checksumHeader(alg)), "", nil
 	}
 	for _, a := range checksumAlgs {
 		if v := h.Get(checksumHeader(a)); v != "" {
 			if alg != "" {
-				return "", "", "", s3err(http.StatusBadRequest, CodeInvalidRequest, "Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.")
+				return "", "", "", s3Errors.New(CodeInvalidRequest, "Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.")
 			}
 			alg, expected = a, v
 		}
@@ -119,7 +119,7 @@ func checkContentMD5(v string) error {
 		return nil
 	}
 	if b, err := base64.StdEncoding.DecodeString(v); err != nil || len(b) != 16 {
-		return s3err(http.StatusBadRequest, CodeInvalidDigest, "The Content-MD5 you specified was invalid.")
+		return s3Errors.New(CodeInvalidDigest, "The Content-MD5 you specified was invalid.")
 	}
 	return nil
 }
@@ -181,13 +181,13 @@ func requestBody(r *http.Request) (body io.Reader, size int64, cr *chunkedReader
 		body, size = cr, -1
 		if v := r.Header.Get("X-Amz-Decoded-Content-Length"); v != "" {
 			if decoded, err = strconv.ParseInt(v, 10, 64); err != nil || decoded < 0 {
-				return nil, 0, nil, 0, s3err(http.StatusBadRequest, CodeInvalidArgument, "x-amz-decoded-content-length must be a non-negative integer")
+				return nil, 0, nil, 0, s3Errors.New(CodeInvalidArgument, "x-amz-decoded-content-length must be a non-negative integer")
 			}
 			size = decoded
 		}
 	}
 	if size > MaxObjectSize {
-		return nil, 0, nil, 0, s3err(http.StatusBadRequest, CodeEntityTooLarge, "Your proposed upload exceeds the maximum allowed object size")
+		return nil, 0, nil, 0, s3Errors.New(CodeEntityTooLarge, "Your proposed upload exceeds the maximum allowed object size")
 	}
 	return body, size, cr, decoded, nil
 }
@@ -197,17 +197,17 @@ func requestBody(r *http.Request) (body io.Reader, size int64, cr *chunkedReader
 // announced, else expected.
 func checkChunkedBody(ing *ingested, cr *chunkedReader, decoded int64, trailer, expected string) (string, error) {
 	if decoded >= 0 && ing.size != decoded {
-		return "", s3err(http.StatusBadRequest, CodeIncompleteBody, "The request body was %d bytes, x-amz-decoded-content-length says %d", ing.size, decoded)
+		return "", s3Errors.New(CodeIncompleteBody, "The request body was %d bytes, x-amz-decoded-content-length says %d", ing.size, decoded)
 	}
 	if trailer == "" {
 		return expected, nil
 	}
 	if cr == nil {
-		return "", s3err(http.StatusBadRequest, CodeInvalidRequest, "x-amz-trailer requires an aws-chunked body")
+		return "", s3Errors.New(CodeInvalidRequest, "x-amz-trailer requires an aws-chunked body")
 	}
 	v := cr.Trailers[trailer]
 	if v == "" {
-		return "", s3err(http.StatusBadRequest, CodeInvalidRequest, "The body did not end with the %s trailer it announced", trailer)
+		return "", s3Errors.New(CodeInvalidRequest, "The body did not end with the %s trailer it announced", trailer)
 	}
 	return v, nil
 }
@@ -348,17 +348,17 @@ func parseCopySource(v string) (bucket, key, versionID string, err error) {
 	if query != "" {
 		q, qerr := url.ParseQuery(query)
 		if qerr != nil {
-			return "", "", "", s3err(http.StatusBadRequest, CodeInvalidArgument, "Invalid copy source query %q", query)
+			return "", "", "", s3Errors.New(CodeInvalidArgument, "Invalid copy source query %q", query)
 		}
 		versionID = q.Get("versionId")
 	}
 	path, uerr := url.PathUnescape(path)
 	if uerr != nil {
-		return "", "", "", s3err(http.StatusBadRequest, CodeInvalidArgument, "Invalid copy source encoding")
+		return "", "", "", s3Errors.New(CodeInvalidArgument, "Invalid copy source encoding")
 	}
 	bucket, key, _ = strings.Cut(strings.TrimPrefix(path, "/"), "/")
 	if bucket == "" || key == "" {
-		return "", "", "", s3err(http.StatusBadRequest, CodeInvalidArgument, "Copy Source must mention the source bucket and key: sourcebucket/sourcekey")
+		return "", "", "", s3Errors.New(CodeInvalidArgument, "Copy Source must mention the source bucket and key: sourcebucket/sourcekey")
 	}
 	return bucket, key, versionID, nil
 }
@@ -385,7 +385,7 @@ func (s *Service) copyObject(w http.ResponseWriter, r *http.Request, bucket, key
 	case "REPLACE":
 		opts.ReplaceMetadata = true
 	default:
-		return s3err(http.StatusBadRequest, CodeInvalidArgument, "Unknown metadata directive %q", d)
+		return s3Errors.New(CodeInvalidArgument, "Unknown metadata directive %q", d)
 	}
 	info, srcVersionID, err := s.CopyObject(r.Context(), srcBucket, srcKey, bucket, key, opts)
 	if err != nil {
@@ -463,15 +463,15 @@ type deleteRequestXML struct {
 func parseDeleteRequest(body []byte) (items []DeleteEntry, quiet bool, err error) {
 	var req deleteRequestXML
 	if err := xml.Unmarshal(body, &req); err != nil {
-		return nil, false, s3err(http.StatusBadRequest, CodeMalformedXML, "The XML you provided was not well-formed or did not validate against our published schema: %v", err)
+		return nil, false, s3Errors.New(CodeMalformedXML, "The XML you provided was not well-formed or did not validate against our published schema: %v", err)
 	}
 	if len(req.Objects) == 0 || len(req.Objects) > MaxDeleteObjects {
-		return nil, false, s3err(http.StatusBadRequest, CodeMalformedXML, "The request must name 1 to %d objects, not %d", MaxDeleteObjects, len(req.Objects))
+		return nil, false, s3Errors.New(CodeMalformedXML, "The request must name 1 to %d objects, not %d", MaxDeleteObjects, len(req.Objects))
 	}
 	items = make([]DeleteEntry, len(req.Objects))
 	for i, o := range req.Objects {
 		if o.Key == nil {
-			return nil, false, s3err(http.StatusBadRequest, CodeMalformedXML, "Object %d has no Key", i+1)
+			return nil, false, s3Errors.New(CodeMalformedXML, "Object %d has no Key", i+1)
 		}
 		items[i] = DeleteEntry{Key: *o.Key, VersionID: o.VersionID}
 	}
@@ -484,7 +484,7 @@ func (s *Service) deleteObjects(w http.ResponseWriter, r *http.Request, bucket s
 		return bodyError(err)
 	}
 	if len(body) > maxXMLBody {
-		return s3err(http.StatusBadRequest, CodeMalformedXML, "request body is too large")
+		return s3Errors.New(CodeMalformedXML, "request body is too large")
 	}
 	if isAWSChunked(r) {
 		cr := newChunkedReader(strings.NewReader(string(body)))
@@ -499,7 +499,7 @@ func (s *Service) deleteObjects(w http.ResponseWriter, r *http.Request, bucket s
 		h := newBodyHasher(AlgMD5)
 		h.Write(body)
 		if h.md5Base64() != md5 {
-			return s3err(http.StatusBadRequest, CodeBadDigest, "The Content-MD5 you specified did not match what we received.")
+			return s3Errors.New(CodeBadDigest, "The Content-MD5 you specified did not match what we received.")
 		}
 	}
 	items, quiet, err := parseDeleteRequest(body)

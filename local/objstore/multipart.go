@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"sort"
@@ -87,7 +86,7 @@ type PartOptions struct {
 }
 
 func errNoSuchUpload(id string) error {
-	return s3err(http.StatusNotFound, "NoSuchUpload", "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed: %s", id)
+	return s3Errors.New(CodeNoSuchUpload, "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed: %s", id)
 }
 
 func (s *Service) applyUpload(kind byte, rec *record, data []byte, seq uint64, size int64) ([]string, error) {
@@ -177,7 +176,7 @@ func (s *Service) findUpload(bucket, key, id string) (*upload, error) {
 
 func validPartNumber(n int) error {
 	if n < 1 || n > MaxPartNumber {
-		return s3err(http.StatusBadRequest, CodeInvalidArgument, "Part number must be an integer between 1 and %d, inclusive", MaxPartNumber)
+		return s3Errors.New(CodeInvalidArgument, "Part number must be an integer between 1 and %d, inclusive", MaxPartNumber)
 	}
 	return nil
 }
@@ -331,7 +330,7 @@ func (s *Service) AbortMultipartUpload(ctx context.Context, bucket, key, uploadI
 // carry If-Match / If-None-Match for the object.
 func (s *Service) CompleteMultipartUpload(ctx context.Context, bucket, key, uploadID string, parts []CompletedPart, opts PutOptions) (ObjectInfo, error) {
 	if len(parts) == 0 {
-		return ObjectInfo{}, s3err(http.StatusBadRequest, CodeMalformedXML, "You must specify at least one part")
+		return ObjectInfo{}, s3Errors.New(CodeMalformedXML, "You must specify at least one part")
 	}
 	// Gather the parts (opening their files so an abort cannot pull them away).
 	s.mu.RLock()
@@ -365,16 +364,16 @@ func (s *Service) CompleteMultipartUpload(ctx context.Context, bucket, key, uplo
 	etags := md5.New()
 	for i := 1; i < len(parts); i++ {
 		if parts[i].PartNumber <= parts[i-1].PartNumber {
-			return fail(s3err(http.StatusBadRequest, "InvalidPartOrder", "The list of parts was not in ascending order."))
+			return fail(s3Errors.New(CodeInvalidPartOrder, "The list of parts was not in ascending order."))
 		}
 	}
 	for i, cp := range parts {
 		p := up.parts[cp.PartNumber]
 		if p == nil || (cp.ETag != "" && strings.Trim(cp.ETag, `"`) != p.ETag) || (cp.Checksum != "" && p.Checksum != "" && cp.Checksum != p.Checksum) {
-			return fail(s3err(http.StatusBadRequest, "InvalidPart", "One or more of the specified parts could not be found or did not match: part %d", cp.PartNumber))
+			return fail(s3Errors.New(CodeInvalidPart, "One or more of the specified parts could not be found or did not match: part %d", cp.PartNumber))
 		}
 		if i < len(parts)-1 && p.Size < MinPartSize {
-			return fail(s3err(http.StatusBadRequest, "EntityTooSmall", "Your proposed upload is smaller than the minimum allowed size: part %d is %d bytes", cp.PartNumber, p.Size))
+			return fail(s3Errors.New(CodeEntityTooSmall, "Your proposed upload is smaller than the minimum allowed size: part %d is %d bytes", cp.PartNumber, p.Size))
 		}
 		raw, _ := hex.DecodeString(p.ETag)
 		etags.Write(raw)

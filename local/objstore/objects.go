@@ -154,7 +154,7 @@ func (s *Service) ingest(r io.Reader, sizeHint int64, alg string) (*ingested, er
 	for {
 		if len(buf) == cap(buf) {
 			if int64(len(buf)) > MaxObjectSize {
-				return nil, s3err(http.StatusBadRequest, CodeEntityTooLarge, "Your proposed upload exceeds the maximum allowed object size")
+				return nil, s3Errors.New(CodeEntityTooLarge, "Your proposed upload exceeds the maximum allowed object size")
 			}
 			if int64(len(buf)) > s.inlineLimit && s.blobDir != "" {
 				return s.spill(buf, r, h)
@@ -182,7 +182,7 @@ type eofReader struct{}
 func (eofReader) Read([]byte) (int, error) { return 0, io.EOF }
 
 func bodyError(err error) error {
-	return s3err(http.StatusBadRequest, CodeIncompleteBody, "could not read the request body: %v", err)
+	return s3Errors.New(CodeIncompleteBody, "could not read the request body: %v", err)
 }
 
 // spill writes head and the rest of r to a new blob file.
@@ -210,7 +210,7 @@ func (s *Service) spill(head []byte, r io.Reader, h *bodyHasher) (*ingested, err
 		return fail(bodyError(err))
 	}
 	if h.size > MaxObjectSize {
-		return fail(s3err(http.StatusBadRequest, CodeEntityTooLarge, "Your proposed upload exceeds the maximum allowed object size"))
+		return fail(s3Errors.New(CodeEntityTooLarge, "Your proposed upload exceeds the maximum allowed object size"))
 	}
 	_ = n
 	if err := f.Sync(); err != nil {
@@ -248,26 +248,26 @@ func validateWrite(key string, opts *PutOptions) error {
 		size += len(k) + len(v)
 	}
 	if size > MaxMetadataSize {
-		return s3err(http.StatusBadRequest, CodeMetadataTooLarge, "Your metadata headers exceed the maximum allowed metadata size (%d bytes)", MaxMetadataSize)
+		return s3Errors.New(CodeMetadataTooLarge, "Your metadata headers exceed the maximum allowed metadata size (%d bytes)", MaxMetadataSize)
 	}
 	if opts.IfNoneMatch != "" && strings.TrimSpace(opts.IfNoneMatch) != "*" {
-		return s3err(http.StatusNotImplemented, CodeNotImplemented, "If-None-Match on writes supports only *")
+		return s3Errors.New(CodeNotImplemented, "If-None-Match on writes supports only *")
 	}
 	if opts.ChecksumAlgorithm != "" && normalizeAlg(opts.ChecksumAlgorithm) == "" {
-		return s3err(http.StatusBadRequest, CodeInvalidRequest, "Checksum algorithm %q is not supported", opts.ChecksumAlgorithm)
+		return s3Errors.New(CodeInvalidRequest, "Checksum algorithm %q is not supported", opts.ChecksumAlgorithm)
 	}
 	return nil
 }
 
 func validKey(key string) error {
 	if key == "" {
-		return s3err(http.StatusBadRequest, CodeInvalidArgument, "object key must not be empty")
+		return s3Errors.New(CodeInvalidArgument, "object key must not be empty")
 	}
 	if len(key) > MaxKeyLength {
-		return s3err(http.StatusBadRequest, CodeKeyTooLong, "Your key is too long")
+		return s3Errors.New(CodeKeyTooLong, "Your key is too long")
 	}
 	if !utf8.ValidString(key) {
-		return s3err(http.StatusBadRequest, CodeInvalidArgument, "object key must be UTF-8")
+		return s3Errors.New(CodeInvalidArgument, "object key must be UTF-8")
 	}
 	return nil
 }
@@ -300,10 +300,10 @@ func (s *Service) PutObject(ctx context.Context, bucket, key string, body io.Rea
 
 func verifyDigests(ing *ingested, contentMD5, checksum string) error {
 	if contentMD5 != "" && contentMD5 != ing.md5 {
-		return s3err(http.StatusBadRequest, CodeBadDigest, "The Content-MD5 you specified did not match what we received.")
+		return s3Errors.New(CodeBadDigest, "The Content-MD5 you specified did not match what we received.")
 	}
 	if checksum != "" && checksum != ing.checksum {
-		return s3err(http.StatusBadRequest, CodeBadDigest, "The %s you specified did not match the calculated checksum.", ing.alg)
+		return s3Errors.New(CodeBadDigest, "The %s you specified did not match the calculated checksum.", ing.alg)
 	}
 	return nil
 }
@@ -466,11 +466,11 @@ func (s *Service) lookup(bucket, key, versionID string, open bool) (ObjectInfo, 
 			}
 			err = deleteMarkerError(errNoSuchKey(key), id)
 		case v != nil:
-			err = deleteMarkerError(s3err(http.StatusMethodNotAllowed, CodeMethodNotAllowed, "The specified method is not allowed against this resource."), v.ID)
+			err = deleteMarkerError(s3Errors.New(CodeMethodNotAllowed, "The specified method is not allowed against this resource."), v.ID)
 		case versionID != "" && o != nil:
 			err = errNoSuchVersion(versionID)
 		case versionID != "" && versionID != "null" && !validVersionID(versionID):
-			err = s3err(http.StatusBadRequest, CodeInvalidArgument, "Invalid version id specified")
+			err = s3Errors.New(CodeInvalidArgument, "Invalid version id specified")
 		case versionID != "":
 			err = errNoSuchVersion(versionID)
 		default:
@@ -585,7 +585,7 @@ func (s *Service) GetObject(ctx context.Context, bucket, key string, opts GetOpt
 }
 
 func errInvalidRange(size int64) error {
-	e := s3err(http.StatusRequestedRangeNotSatisfiable, CodeInvalidRange, "The requested range is not satisfiable")
+	e := s3Errors.New(CodeInvalidRange, "The requested range is not satisfiable")
 	e.Header = http.Header{"Content-Range": {fmt.Sprintf("bytes */%d", size)}}
 	return e
 }
@@ -634,7 +634,7 @@ func (s *Service) deleteLocked(b *bucket, key string, opts DeleteOptions) (Delet
 			}
 		}
 		if opts.VersionID != "null" && !validVersionID(opts.VersionID) {
-			return DeleteResult{}, 0, nil, s3err(http.StatusBadRequest, CodeInvalidArgument, "Invalid version id specified")
+			return DeleteResult{}, 0, nil, s3Errors.New(CodeInvalidArgument, "Invalid version id specified")
 		}
 		return DeleteResult{VersionID: opts.VersionID}, b.lastSeq, nil, nil
 	}
@@ -735,7 +735,7 @@ func (s *Service) copyLocked(srcBucket, srcKey, dstBucket, dstKey string, opts *
 	case src == nil || src.DeleteMarker && opts.SourceVersionID == "":
 		return fail(errNoSuchKey(srcKey))
 	case src.DeleteMarker:
-		return fail(s3err(http.StatusBadRequest, CodeInvalidRequest, "The source of a copy request may not specifically refer to a delete marker by version id."))
+		return fail(s3Errors.New(CodeInvalidRequest, "The source of a copy request may not specifically refer to a delete marker by version id."))
 	}
 	srcInfo := sb.info(srcKey, src, false)
 	cond := GetOptions{IfMatch: opts.SourceIfMatch, IfNoneMatch: opts.SourceIfNoneMatch, IfModifiedSince: opts.SourceIfModifiedSince, IfUnmodifiedSince: opts.SourceIfUnmodifiedSince}
@@ -750,7 +750,7 @@ func (s *Service) copyLocked(srcBucket, srcKey, dstBucket, dstKey string, opts *
 		return fail(errNoSuchBucket(dstBucket))
 	}
 	if srcBucket == dstBucket && srcKey == dstKey && opts.SourceVersionID == "" && !opts.ReplaceMetadata {
-		return fail(s3err(http.StatusBadRequest, CodeInvalidRequest, "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes."))
+		return fail(s3Errors.New(CodeInvalidRequest, "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes."))
 	}
 	if err := checkWriteConditions(db.current(dstKey), dstKey, opts.Put.IfMatch, opts.Put.IfNoneMatch); err != nil {
 		return fail(err)

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"os"
 	"path/filepath"
 	"sort"
@@ -546,7 +545,7 @@ func (s *Service) CreateBucket(ctx context.Context, name string) error {
 	s.mu.Lock()
 	if _, ok := s.buckets[name]; ok {
 		s.mu.Unlock()
-		return s3err(http.StatusConflict, CodeBucketAlreadyOwnedByYou, "Your previous request to create the named bucket succeeded and you already own it: %s", name)
+		return s3Errors.New(CodeBucketAlreadyOwnedByYou, "Your previous request to create the named bucket succeeded and you already own it: %s", name)
 	}
 	seq, _, err := s.commitLocked(kindBucketPut, &record{Bucket: name, Created: s.now().UnixMilli()}, nil)
 	s.mu.Unlock()
@@ -606,7 +605,7 @@ func (s *Service) DeleteBucket(ctx context.Context, name string) error {
 	}
 	if len(b.objects) > 0 {
 		s.mu.Unlock()
-		return s3err(http.StatusConflict, CodeBucketNotEmpty, "The bucket you tried to delete is not empty: %s", name)
+		return s3Errors.New(CodeBucketNotEmpty, "The bucket you tried to delete is not empty: %s", name)
 	}
 	seq, dropped, err := s.commitLocked(kindBucketDelete, &record{Bucket: name}, nil)
 	s.mu.Unlock()
@@ -625,7 +624,7 @@ const (
 // PutBucketVersioning sets a bucket's versioning to Enabled or Suspended.
 func (s *Service) PutBucketVersioning(ctx context.Context, name, status string) error {
 	if status != VersioningEnabled && status != VersioningSuspended {
-		return s3err(http.StatusBadRequest, CodeMalformedXML, "versioning status must be Enabled or Suspended, not %q", status)
+		return s3Errors.New(CodeMalformedXML, "versioning status must be Enabled or Suspended, not %q", status)
 	}
 	s.mu.Lock()
 	b := s.buckets[name]
@@ -660,7 +659,7 @@ func (s *Service) GetBucketVersioning(ctx context.Context, name string) (string,
 // validBucketName applies S3's naming rules for new buckets.
 func validBucketName(name string) error {
 	bad := func(why string) error {
-		return s3err(http.StatusBadRequest, CodeInvalidBucketName, "The specified bucket is not valid (%s): %s", why, name)
+		return s3Errors.New(CodeInvalidBucketName, "The specified bucket is not valid (%s): %s", why, name)
 	}
 	if len(name) < 3 || len(name) > 63 {
 		return bad("length must be 3 to 63")

@@ -47,7 +47,13 @@ func TestUpServesTheStackAndStopsCleanlyOnInterrupt(t *testing.T) {
 	data := newDataDir(t)
 	p := startUp(t, data)
 	ready := time.Since(p.started)
-	t.Logf("dragons up (warm handler cache): healthy %s after exec; it printed \"ready in %s\"", ready.Round(time.Millisecond), p.printedReady)
+	warm := "warm handler cache"
+	cached, _ := os.ReadFile(filepath.Join(pkg.cache, "fingerprint"))
+	used, _ := os.ReadFile(filepath.Join(data, "build", "fingerprint"))
+	if string(cached) != string(used) {
+		warm = "handlers rebuilt: the sources changed after the warm-up"
+	}
+	t.Logf("dragons up (%s): healthy %s after exec; it printed \"ready in %s\"", warm, ready.Round(time.Millisecond), p.printedReady)
 
 	st := p.stack(t)
 	ids := templateLogicalIDs(t)

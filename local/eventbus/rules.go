@@ -3,7 +3,6 @@ package eventbus
 import (
 	"context"
 	"encoding/json"
-	"net/http"
 	"regexp"
 	"sort"
 	"strings"
@@ -379,7 +378,7 @@ func (s *Service) PutTargets(_ context.Context, in *PutTargetsInput) (*PutTarget
 		}
 	}
 	if len(targets) > maxTargetsPerRule {
-		return nil, awsproto.Errorf(http.StatusBadRequest, "LimitExceededException",
+		return nil, eventsErrors.New("LimitExceededException",
 			"The requested resource exceeds the maximum number allowed: a rule can have at most %d targets.", maxTargetsPerRule)
 	}
 	old := r.Targets

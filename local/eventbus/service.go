@@ -387,20 +387,31 @@ func arnService(arn string) string {
 
 // Errors.
 
+// eventsErrors gives the HTTP status EventBridge sends with each error name this
+// package reports. Every error is built with eventsErrors.New; errors_test.go
+// checks that each code used has an entry.
+var eventsErrors = awsproto.ErrorTable{
+	"ResourceNotFoundException":      http.StatusBadRequest,
+	"ValidationException":            http.StatusBadRequest,
+	"ResourceAlreadyExistsException": http.StatusBadRequest,
+	"InvalidEventPatternException":   http.StatusBadRequest,
+	"LimitExceededException":         http.StatusBadRequest,
+}
+
 func notFound(format string, args ...any) error {
-	return awsproto.Errorf(http.StatusBadRequest, "ResourceNotFoundException", format, args...)
+	return eventsErrors.New("ResourceNotFoundException", format, args...)
 }
 
 func validation(format string, args ...any) error {
-	return awsproto.Errorf(http.StatusBadRequest, "ValidationException", format, args...)
+	return eventsErrors.New("ValidationException", format, args...)
 }
 
 func alreadyExists(format string, args ...any) error {
-	return awsproto.Errorf(http.StatusBadRequest, "ResourceAlreadyExistsException", format, args...)
+	return eventsErrors.New("ResourceAlreadyExistsException", format, args...)
 }
 
 func invalidPattern(err error) error {
-	return awsproto.Errorf(http.StatusBadRequest, "InvalidEventPatternException", "%s", err.Error())
+	return eventsErrors.New("InvalidEventPatternException", "%s", err.Error())
 }
 
 var (

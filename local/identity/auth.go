@@ -16,7 +16,6 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/uuid"
 
-	"github.com/dragons-dev/dragons/local/awsproto"
 	"github.com/dragons-dev/dragons/local/tokenverify"
 )
 
@@ -215,7 +214,7 @@ func (s *Service) passwordAuth(p *pool, c *client, params map[string]string) (*A
 	}
 	switch u.Status {
 	case StatusUnconfirmed:
-		return nil, awsproto.Errorf(400, "UserNotConfirmedException", "User is not confirmed.")
+		return nil, idpErrors.New("UserNotConfirmedException", "User is not confirmed.")
 	case StatusForceChangePassword:
 		if days := p.Policy.TemporaryPasswordValidityDays; days > 0 && s.now().After(u.PasswordSet.Add(time.Duration(days)*24*time.Hour)) {
 			return nil, notAuthorized("Temporary password has expired and must be reset by an administrator.")
@@ -507,7 +506,7 @@ func (s *Service) IssueTokens(_ context.Context, poolID, clientID, username stri
 		return nil, notAuthorized("User is disabled.")
 	}
 	if u.Status != StatusConfirmed {
-		return nil, awsproto.Errorf(400, "UserNotConfirmedException", "User %s is %s, not CONFIRMED.", username, u.Status)
+		return nil, idpErrors.New("UserNotConfirmedException", "User %s is %s, not CONFIRMED.", username, u.Status)
 	}
 	return s.issueTokens(p, c, u, s.now(), "", true)
 }

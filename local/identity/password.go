@@ -9,8 +9,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-
-	"github.com/dragons-dev/dragons/local/awsproto"
 )
 
 // passwordSymbols are the characters Cognito counts as symbols.
@@ -19,7 +17,7 @@ const passwordSymbols = "^$*.[]{}()?\"!@#%&/\\,><':;|_~`=+- "
 // checkPassword applies a pool's password policy.
 func checkPassword(policy PasswordPolicy, pw string) error {
 	fail := func(why string) error {
-		return awsproto.Errorf(400, "InvalidPasswordException", "Password did not conform with policy: %s", why)
+		return idpErrors.New("InvalidPasswordException", "Password did not conform with policy: %s", why)
 	}
 	if pw == "" {
 		return invalidParam("1 validation error detected: Value at 'password' failed to satisfy constraint: Member must not be null")

@@ -3,6 +3,7 @@ package identity
 import (
 	"context"
 	"crypto/rand"
+	"net/http"
 	"regexp"
 	"slices"
 	"sort"
@@ -11,16 +12,33 @@ import (
 	"github.com/dragons-dev/dragons/local/awsproto"
 )
 
+// idpErrors gives the HTTP status Cognito user pools send with each error name
+// this package reports. Every error is built with idpErrors.New; errors_test.go
+// checks that each code used has an entry.
+var idpErrors = awsproto.ErrorTable{
+	"InvalidParameterException":     http.StatusBadRequest,
+	"ResourceNotFoundException":     http.StatusBadRequest,
+	"UserNotFoundException":         http.StatusBadRequest,
+	"NotAuthorizedException":        http.StatusBadRequest,
+	"UserNotConfirmedException":     http.StatusBadRequest,
+	"UsernameExistsException":       http.StatusBadRequest,
+	"InvalidPasswordException":      http.StatusBadRequest,
+	"CodeMismatchException":         http.StatusBadRequest,
+	"ExpiredCodeException":          http.StatusBadRequest,
+	"UnsupportedUserStateException": http.StatusBadRequest,
+	"InternalErrorException":        http.StatusInternalServerError,
+}
+
 func invalidParam(format string, args ...any) error {
-	return awsproto.Errorf(400, "InvalidParameterException", format, args...)
+	return idpErrors.New("InvalidParameterException", format, args...)
 }
 
 func poolNotFound(id string) error {
-	return awsproto.Errorf(400, "ResourceNotFoundException", "User pool %s does not exist.", id)
+	return idpErrors.New("ResourceNotFoundException", "User pool %s does not exist.", id)
 }
 
 func clientNotFound(id string) error {
-	return awsproto.Errorf(400, "ResourceNotFoundException", "User pool client %s does not exist.", id)
+	return idpErrors.New("ResourceNotFoundException", "User pool client %s does not exist.", id)
 }
 
 const (

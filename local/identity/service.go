@@ -220,7 +220,7 @@ func (s *Service) PoolARN(poolID string) string {
 
 func (s *Service) checkOpen() error {
 	if s.closed {
-		return awsproto.Errorf(500, "InternalErrorException", "the user pools service is closed")
+		return idpErrors.New("InternalErrorException", "the user pools service is closed")
 	}
 	return nil
 }

@@ -11,8 +11,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-
-	"github.com/dragons-dev/dragons/local/awsproto"
 )
 
 // Message is what Cognito would have emailed or texted to a user: a
@@ -39,11 +37,11 @@ const (
 const confirmationCodeLifetime = 24 * time.Hour
 
 func userNotFound() error {
-	return awsproto.Errorf(400, "UserNotFoundException", "User does not exist.")
+	return idpErrors.New("UserNotFoundException", "User does not exist.")
 }
 
 func notAuthorized(format string, args ...any) error {
-	return awsproto.Errorf(400, "NotAuthorizedException", format, args...)
+	return idpErrors.New("NotAuthorizedException", format, args...)
 }
 
 var usernamePattern = regexp.MustCompile(`^[\p{L}\p{M}\p{S}\p{N}\p{P}]{1,128}$`)
@@ -251,7 +249,7 @@ func (s *Service) newUser(p *pool, username string, attrs []Attribute) (*user, e
 					if attr == "phone_number" {
 						what = "phone number"
 					}
-					return nil, awsproto.Errorf(400, "UsernameExistsException", "An account with the given %s already exists.", what)
+					return nil, idpErrors.New("UsernameExistsException", "An account with the given %s already exists.", what)
 				}
 			}
 		}
@@ -261,7 +259,7 @@ func (s *Service) newUser(p *pool, username string, attrs []Attribute) (*user, e
 		return nil, invalidParam("Username cannot be of phone number format, since user pool is configured for phone_number alias.")
 	}
 	if _, exists := p.Users[p.userKey(name)]; exists {
-		return nil, awsproto.Errorf(400, "UsernameExistsException", "User account already exists")
+		return nil, idpErrors.New("UsernameExistsException", "User account already exists")
 	}
 	now := s.now().UTC()
 	return &user{Username: name, Sub: sub, Attributes: values, Enabled: true, Created: now, Modified: now}, nil
@@ -359,7 +357,7 @@ func (s *Service) AdminCreateUser(_ context.Context, in *AdminCreateUserInput) (
 			return nil, err
 		}
 		if prev.Status != StatusForceChangePassword {
-			return nil, awsproto.Errorf(400, "UnsupportedUserStateException", "Resend not possible. %s status is not FORCE_CHANGE_PASSWORD", prev.Username)
+			return nil, idpErrors.New("UnsupportedUserStateException", "Resend not possible. %s status is not FORCE_CHANGE_PASSWORD", prev.Username)
 		}
 		u := prev.clone()
 		u.PasswordHash, u.PasswordSet, u.Modified = hash, now, now
@@ -565,7 +563,7 @@ func (s *Service) ConfirmSignUp(_ context.Context, in *ConfirmSignUpInput) (*Emp
 	prev, ok := p.findUser(in.Username)
 	if !ok {
 		if c.PreventUserExistenceErrors == "ENABLED" {
-			return nil, awsproto.Errorf(400, "CodeMismatchException", "Invalid verification code provided, please try again.")
+			return nil, idpErrors.New("CodeMismatchException", "Invalid verification code provided, please try again.")
 		}
 		return nil, userNotFound()
 	}
@@ -573,10 +571,10 @@ func (s *Service) ConfirmSignUp(_ context.Context, in *ConfirmSignUpInput) (*Emp
 		return nil, notAuthorized("User cannot be confirmed. Current status is %s", prev.Status)
 	}
 	if prev.Code == "" || in.ConfirmationCode != prev.Code {
-		return nil, awsproto.Errorf(400, "CodeMismatchException", "Invalid verification code provided, please try again.")
+		return nil, idpErrors.New("CodeMismatchException", "Invalid verification code provided, please try again.")
 	}
 	if s.now().After(prev.CodeExpires) {
-		return nil, awsproto.Errorf(400, "ExpiredCodeException", "Invalid code provided, please request a code again.")
+		return nil, idpErrors.New("ExpiredCodeException", "Invalid code provided, please request a code again.")
 	}
 	u := prev.clone()
 	u.Status, u.Modified = StatusConfirmed, s.now().UTC()
@@ -630,7 +628,7 @@ func (s *Service) LastMessage(_ context.Context, poolID, username string) (Messa
 		return Message{}, err
 	}
 	if u.LastMessage == nil {
-		return Message{}, awsproto.Errorf(404, "ResourceNotFoundException", "No message was sent to %s.", username)
+		return Message{}, idpErrors.New("ResourceNotFoundException", "No message was sent to %s.", username)
 	}
 	return *u.LastMessage, nil
 }

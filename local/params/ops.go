@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
+	"net/http"
 	"regexp"
 	"sort"
 	"strconv"
@@ -200,12 +201,30 @@ type DeleteParametersOutput struct {
 	InvalidParameters []string `json:"InvalidParameters"`
 }
 
+// ssmErrors gives the HTTP status Systems Manager sends with each error name this
+// package reports. Every error is built with ssmErrors.New; errors_test.go checks
+// that each code used has an entry.
+var ssmErrors = awsproto.ErrorTable{
+	"ValidationException":                  http.StatusBadRequest,
+	"ParameterNotFound":                    http.StatusBadRequest,
+	"ParameterAlreadyExists":               http.StatusBadRequest,
+	"ParameterVersionNotFound":             http.StatusBadRequest,
+	"ParameterPatternMismatchException":    http.StatusBadRequest,
+	"HierarchyLevelLimitExceededException": http.StatusBadRequest,
+	"InvalidAllowedPatternException":       http.StatusBadRequest,
+	"InvalidFilterKey":                     http.StatusBadRequest,
+	"InvalidFilterOption":                  http.StatusBadRequest,
+	"InvalidFilterValue":                   http.StatusBadRequest,
+	"InvalidNextToken":                     http.StatusBadRequest,
+	"InternalServerError":                  http.StatusInternalServerError,
+}
+
 func validation(format string, args ...any) error {
-	return awsproto.Errorf(400, "ValidationException", format, args...)
+	return ssmErrors.New("ValidationException", format, args...)
 }
 
 func notFound(name string) error {
-	return awsproto.Errorf(400, "ParameterNotFound", "Parameter %s not found.", name)
+	return ssmErrors.New("ParameterNotFound", "Parameter %s not found.", name)
 }
 
 // trimmedName returns the name to create: AWS drops spaces around it.
@@ -244,7 +263,7 @@ func checkName(name string) error {
 		return validation("Parameter name %q: names can't be prefixed with \"aws\" or \"ssm\" (case-insensitive).", name)
 	}
 	if len(segments) > maxHierarchyDepth {
-		return awsproto.Errorf(400, "HierarchyLevelLimitExceededException", "A hierarchy can have a maximum of %d levels; %q has %d.", maxHierarchyDepth, name, len(segments))
+		return ssmErrors.New("HierarchyLevelLimitExceededException", "A hierarchy can have a maximum of %d levels; %q has %d.", maxHierarchyDepth, name, len(segments))
 	}
 	return nil
 }
@@ -286,7 +305,7 @@ func (s *Service) PutParameter(_ context.Context, in *PutParameterInput) (*PutPa
 	if in.AllowedPattern != "" {
 		re, err := regexp.Compile(in.AllowedPattern)
 		if err != nil {
-			return nil, awsproto.Errorf(400, "InvalidAllowedPatternException", "The allowed pattern %q is not a valid regular expression: %v", in.AllowedPattern, err)
+			return nil, ssmErrors.New("InvalidAllowedPatternException", "The allowed pattern %q is not a valid regular expression: %v", in.AllowedPattern, err)
 		}
 		pattern = re
 	}
@@ -298,7 +317,7 @@ func (s *Service) PutParameter(_ context.Context, in *PutParameterInput) (*PutPa
 	}
 	p, exists := s.params[name]
 	if exists && !in.Overwrite {
-		return nil, awsproto.Errorf(400, "ParameterAlreadyExists", "The parameter already exists. To overwrite this value, set the overwrite option in the request to true.")
+		return nil, ssmErrors.New("ParameterAlreadyExists", "The parameter already exists. To overwrite this value, set the overwrite option in the request to true.")
 	}
 	typ := in.Type
 	if typ == "" {
@@ -336,7 +355,7 @@ func (s *Service) PutParameter(_ context.Context, in *PutParameterInput) (*PutPa
 		}
 		for _, item := range items {
 			if !pattern.MatchString(item) {
-				return nil, awsproto.Errorf(400, "ParameterPatternMismatchException", "Parameter value, cannot be validated against allowedPattern: %s", in.AllowedPattern)
+				return nil, ssmErrors.New("ParameterPatternMismatchException", "Parameter value, cannot be validated against allowedPattern: %s", in.AllowedPattern)
 			}
 		}
 	}
@@ -429,7 +448,7 @@ func (s *Service) lookup(ref reference) (*param, *version, error) {
 			}
 		}
 	}
-	return nil, nil, awsproto.Errorf(400, "ParameterVersionNotFound", "Systems Manager could not find version %s of %s. Verify the version and try again.", sel, ref.name)
+	return nil, nil, ssmErrors.New("ParameterVersionNotFound", "Systems Manager could not find version %s of %s. Verify the version and try again.", sel, ref.name)
 }
 
 // value returns v's value as a reader sees it: SecureString values are
@@ -515,7 +534,7 @@ func encodeToken(s string) string { return base64.RawURLEncoding.EncodeToString(
 func decodeToken(t string) (string, error) {
 	b, err := base64.RawURLEncoding.DecodeString(t)
 	if err != nil || len(b) == 0 {
-		return "", awsproto.Errorf(400, "InvalidNextToken", "The specified token is not valid.")
+		return "", ssmErrors.New("InvalidNextToken", "The specified token is not valid.")
 	}
 	return string(b), nil
 }
@@ -527,7 +546,7 @@ func compileFilters(fs []ParameterStringFilter, allowed map[string]bool) ([]filt
 	var out []filter
 	for _, f := range fs {
 		if !allowed[f.Key] {
-			return nil, awsproto.Errorf(400, "InvalidFilterKey", "The filter key %s is not supported by this operation.", f.Key)
+			return nil, ssmErrors.New("InvalidFilterKey", "The filter key %s is not supported by this operation.", f.Key)
 		}
 		opt := f.Option
 		if opt == "" {
@@ -540,12 +559,12 @@ func compileFilters(fs []ParameterStringFilter, allowed map[string]bool) ([]filt
 		switch f.Key {
 		case "Type", "KeyId", "Tier", "DataType":
 			if opt != "Equals" {
-				return nil, awsproto.Errorf(400, "InvalidFilterOption", "The filter option %s is not valid for key %s; valid options are: Equals.", opt, f.Key)
+				return nil, ssmErrors.New("InvalidFilterOption", "The filter option %s is not valid for key %s; valid options are: Equals.", opt, f.Key)
 			}
 			if f.Key == "Type" {
 				for v := range values {
 					if v != TypeString && v != TypeStringList && v != TypeSecureString {
-						return nil, awsproto.Errorf(400, "InvalidFilterValue", "The filter value %s is not valid for key Type; valid values are String, StringList and SecureString.", v)
+						return nil, ssmErrors.New("InvalidFilterValue", "The filter value %s is not valid for key Type; valid values are String, StringList and SecureString.", v)
 					}
 				}
 			}
@@ -576,7 +595,7 @@ func compileFilters(fs []ParameterStringFilter, allowed map[string]bool) ([]filt
 			case "Contains":
 				match = strings.Contains
 			default:
-				return nil, awsproto.Errorf(400, "InvalidFilterOption", "The filter option %s is not valid for key Name; valid options are: Equals, BeginsWith, Contains.", opt)
+				return nil, ssmErrors.New("InvalidFilterOption", "The filter option %s is not valid for key Name; valid options are: Equals, BeginsWith, Contains.", opt)
 			}
 			vs := f.Values
 			out = append(out, func(p *param) bool {
@@ -594,7 +613,7 @@ func compileFilters(fs []ParameterStringFilter, allowed map[string]bool) ([]filt
 			case "Recursive":
 				recursive = true
 			default:
-				return nil, awsproto.Errorf(400, "InvalidFilterOption", "The filter option %s is not valid for key Path; valid options are: Recursive, OneLevel.", opt)
+				return nil, ssmErrors.New("InvalidFilterOption", "The filter option %s is not valid for key Path; valid options are: Recursive, OneLevel.", opt)
 			}
 			vs := f.Values
 			out = append(out, func(p *param) bool {
@@ -699,7 +718,7 @@ func (s *Service) GetParameterHistory(_ context.Context, in *GetParameterHistory
 			return nil, err
 		}
 		if start, err = strconv.Atoi(t); err != nil || start < 0 {
-			return nil, awsproto.Errorf(400, "InvalidNextToken", "The specified token is not valid.")
+			return nil, ssmErrors.New("InvalidNextToken", "The specified token is not valid.")
 		}
 	}
 	s.mu.RLock()

@@ -163,7 +163,7 @@ func (s *Service) Get(ctx context.Context, name string) (string, error) {
 
 func (s *Service) checkOpen() error {
 	if s.closed {
-		return awsproto.Errorf(500, "InternalServerError", "the parameter store is closed")
+		return ssmErrors.New("InternalServerError", "the parameter store is closed")
 	}
 	return nil
 }

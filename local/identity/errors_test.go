@@ -1,0 +1,11 @@
+package identity
+
+import (
+	"testing"
+
+	"github.com/dragons-dev/dragons/local/awsproto/codecheck"
+)
+
+func TestEveryErrorCodeHasAStatus(t *testing.T) {
+	codecheck.Check(t, ".", "idpErrors", idpErrors)
+}

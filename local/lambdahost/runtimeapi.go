@@ -1,6 +1,7 @@
 package lambdahost
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -67,6 +68,15 @@ func (a *runtimeAPI) close() { _ = a.srv.Close() }
 
 const apiPrefix = "/2018-06-01/runtime/"
 
+// Headers and trailers the runtime sends with an error.
+const (
+	headerErrorType  = "Lambda-Runtime-Function-Error-Type"
+	trailerErrorBody = "Lambda-Runtime-Function-Error-Body" // base64 of the error document
+)
+
+// maxErrorBody bounds an /error or /init/error document.
+const maxErrorBody = 1 << 20
+
 // ServeHTTP implements the Runtime API endpoints that runtimes call.
 func (a *runtimeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	path := strings.TrimPrefix(r.URL.Path, apiPrefix)
@@ -74,8 +84,12 @@ func (a *runtimeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case r.Method == http.MethodGet && path == "invocation/next":
 		a.serveNext(w, r)
 	case r.Method == http.MethodPost && path == "init/error":
-		body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
-		a.reports <- report{init: true, out: outcome{payload: body, errorType: errorTypeOf(r, body), kind: ErrorInit}}
+		body, _, err := readBody(r, maxErrorBody)
+		if err != nil {
+			http.Error(w, fmt.Sprintf("read init error: %v", err), http.StatusBadRequest)
+			return
+		}
+		a.report(r, report{init: true, out: outcome{payload: body, errorType: errorTypeOf(r, body), kind: ErrorInit}})
 		writeAccepted(w)
 	case r.Method == http.MethodPost && strings.HasPrefix(path, "invocation/"):
 		id, verb, ok := strings.Cut(strings.TrimPrefix(path, "invocation/"), "/")
@@ -83,26 +97,71 @@ func (a *runtimeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			http.NotFound(w, r)
 			return
 		}
-		body, err := io.ReadAll(io.LimitReader(r.Body, a.maxResp+1))
+		limit := a.maxResp
+		if verb == "error" {
+			limit = maxErrorBody
+		}
+		body, tooLarge, err := readBody(r, limit)
 		if err != nil {
-			http.Error(w, fmt.Sprintf("read body: %v", err), http.StatusBadRequest)
+			http.Error(w, fmt.Sprintf("read %s body: %v", verb, err), http.StatusBadRequest)
 			return
 		}
-		out := outcome{payload: body}
-		if verb == "error" {
-			out.errorType = errorTypeOf(r, body)
-			out.kind = ErrorHandled
-		} else if int64(len(body)) > a.maxResp {
+		var out outcome
+		switch {
+		case verb == "error":
+			out = outcome{payload: body, errorType: errorTypeOf(r, body), kind: ErrorHandled}
+		case tooLarge:
 			out = outcome{
 				payload:   errorPayload(fmt.Sprintf("Response payload size exceeded maximum allowed payload size (%d bytes).", a.maxResp), "Function.ResponseSizeTooLarge"),
 				errorType: "Function.ResponseSizeTooLarge",
 				kind:      ErrorHandled,
 			}
+		case r.Trailer.Get(headerErrorType) != "":
+			out = streamedError(r.Trailer)
+		default:
+			out = outcome{payload: body}
 		}
-		a.reports <- report{requestID: id, out: out}
+		a.report(r, report{requestID: id, out: out})
 		writeAccepted(w)
 	default:
 		http.NotFound(w, r)
+	}
+}
+
+// readBody reads a request body of any transfer encoding, keeping at most limit
+// bytes; it reads what is left too, so that the trailers that follow a chunked
+// body arrive in r.Trailer and the connection stays usable.
+func readBody(r *http.Request, limit int64) (body []byte, tooLarge bool, err error) {
+	body, err = io.ReadAll(io.LimitReader(r.Body, limit+1))
+	if err != nil {
+		return nil, false, fmt.Errorf("read body: %w", err)
+	}
+	if int64(len(body)) > limit {
+		if _, err := io.Copy(io.Discard, r.Body); err != nil {
+			return nil, false, fmt.Errorf("read the rest of an oversized body: %w", err)
+		}
+		return body[:limit], true, nil
+	}
+	return body, false, nil
+}
+
+// streamedError is the function error a runtime reports in the trailers of a
+// response whose body failed part way (aws-lambda-go does so when a handler's
+// io.Reader fails): the error type, and the error document in base64.
+func streamedError(trailer http.Header) outcome {
+	typ := trailer.Get(headerErrorType)
+	doc, err := base64.StdEncoding.DecodeString(trailer.Get(trailerErrorBody))
+	if err != nil || !json.Valid(doc) {
+		doc = errorPayload("the function's response stream failed", typ)
+	}
+	return outcome{payload: doc, errorType: typ, kind: ErrorHandled}
+}
+
+// report passes a runtime's report to the worker, unless the runtime hangs up.
+func (a *runtimeAPI) report(r *http.Request, rep report) {
+	select {
+	case a.reports <- rep:
+	case <-r.Context().Done():
 	}
 }
 
@@ -136,7 +195,7 @@ func writeAccepted(w http.ResponseWriter) {
 
 // errorTypeOf reads the error type from the runtime's header or the error body.
 func errorTypeOf(r *http.Request, body []byte) string {
-	if t := r.Header.Get("Lambda-Runtime-Function-Error-Type"); t != "" {
+	if t := r.Header.Get(headerErrorType); t != "" {
 		return t
 	}
 	var e struct {

@@ -143,21 +143,43 @@ func (w *worker) invoke(ctx context.Context, inv *invocation) outcome {
 		w.log(msg)
 		return outcome{payload: errorPayload(msg, "Runtime.ExitError"), errorType: "Runtime.ExitError", kind: ErrorCrash}
 	}
-	// Hand over the invocation once the runtime asks for one.
-	select {
-	case w.api.next <- inv:
-	case rep := <-w.api.reports:
-		if rep.init {
-			w.kill()
-			return rep.out
-		}
-	case <-w.exited:
-		return crashed()
-	case <-timer.C:
-		return timedOut()
-	case <-ctx.Done():
+	cancelled := func() outcome {
 		w.kill()
 		return outcome{payload: errorPayload("invocation cancelled: "+ctx.Err().Error(), "Runtime.Cancelled"), errorType: "Runtime.Cancelled", kind: ErrorCrash}
+	}
+	// exited reports how the invocation ended once the process is gone: with
+	// what the runtime reported just before exiting (an init error), if anything.
+	exited := func() outcome {
+		for {
+			select {
+			case rep := <-w.api.reports:
+				if rep.init || rep.requestID == inv.id {
+					w.dead.Store(true)
+					return rep.out
+				}
+			default:
+				return crashed()
+			}
+		}
+	}
+	// Hand over the invocation once the runtime asks for one.
+	for handed := false; !handed; {
+		select {
+		case w.api.next <- inv:
+			handed = true
+		case rep := <-w.api.reports:
+			if rep.init {
+				w.kill()
+				return rep.out
+			}
+			// A report for no invocation in flight: ignore it.
+		case <-w.exited:
+			return exited()
+		case <-timer.C:
+			return timedOut()
+		case <-ctx.Done():
+			return cancelled()
+		}
 	}
 	for {
 		select {
@@ -171,12 +193,11 @@ func (w *worker) invoke(ctx context.Context, inv *invocation) outcome {
 			}
 			return rep.out
 		case <-w.exited:
-			return crashed()
+			return exited()
 		case <-timer.C:
 			return timedOut()
 		case <-ctx.Done():
-			w.kill()
-			return outcome{payload: errorPayload("invocation cancelled: "+ctx.Err().Error(), "Runtime.Cancelled"), errorType: "Runtime.Cancelled", kind: ErrorCrash}
+			return cancelled()
 		}
 	}
 }

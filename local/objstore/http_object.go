@@ -456,6 +456,7 @@ type deleteRequestXML struct {
 	Objects []struct {
 		Key       *string `xml:"Key"`
 		VersionID string  `xml:"VersionId"`
+		ETag      string  `xml:"ETag"`
 	} `xml:"Object"`
 }
 
@@ -473,7 +474,7 @@ func parseDeleteRequest(body []byte) (items []DeleteEntry, quiet bool, err error
 		if o.Key == nil {
 			return nil, false, s3Errors.New(CodeMalformedXML, "Object %d has no Key", i+1)
 		}
-		items[i] = DeleteEntry{Key: *o.Key, VersionID: o.VersionID}
+		items[i] = DeleteEntry{Key: *o.Key, VersionID: o.VersionID, IfMatch: strings.TrimSpace(o.ETag)}
 	}
 	return items, req.Quiet, nil
 }

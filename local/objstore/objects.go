@@ -659,12 +659,16 @@ func (s *Service) deleteLocked(b *bucket, key string, opts DeleteOptions) (Delet
 type DeleteEntry struct {
 	Key       string
 	VersionID string // as requested
+	// IfMatch makes the entry's delete conditional on the current ETag, as
+	// DeleteOptions.IfMatch does for DeleteObject (the request's <ETag>).
+	IfMatch string
 	Result    DeleteResult
 	Err       error
 }
 
 // DeleteObjects deletes several keys (or versions) and reports each outcome;
-// the whole batch becomes durable together.
+// the whole batch becomes durable together. An entry whose IfMatch does not hold
+// fails alone with PreconditionFailed (or NoSuchKey when the key is absent).
 func (s *Service) DeleteObjects(ctx context.Context, bucket string, items []DeleteEntry) ([]DeleteEntry, error) {
 	s.mu.Lock()
 	b := s.buckets[bucket]
@@ -676,12 +680,12 @@ func (s *Service) DeleteObjects(ctx context.Context, bucket string, items []Dele
 	var last uint64
 	var dropped []string
 	for i, it := range items {
-		out[i] = DeleteEntry{Key: it.Key, VersionID: it.VersionID}
+		out[i] = DeleteEntry{Key: it.Key, VersionID: it.VersionID, IfMatch: it.IfMatch}
 		if err := validKey(it.Key); err != nil {
 			out[i].Err = err
 			continue
 		}
-		res, seq, d, err := s.deleteLocked(b, it.Key, DeleteOptions{VersionID: it.VersionID})
+		res, seq, d, err := s.deleteLocked(b, it.Key, DeleteOptions{VersionID: it.VersionID, IfMatch: it.IfMatch})
 		out[i].Result, out[i].Err = res, err
 		last = max(last, seq)
 		dropped = append(dropped, d...)

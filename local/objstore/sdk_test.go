@@ -401,6 +401,41 @@ func TestDeleteObjects(t *testing.T) {
 	}
 }
 
+func TestDeleteObjectsHonoursPerObjectETag(t *testing.T) {
+	_, c := setup(t)
+	ctx := context.Background()
+	mustCreateBucket(t, c, "bkt")
+	same := put(t, c, "bkt", "same", "one")
+	put(t, c, "bkt", "changed", "two")
+	out, err := c.DeleteObjects(ctx, &s3.DeleteObjectsInput{
+		Bucket: aws.String("bkt"),
+		Delete: &types.Delete{Objects: []types.ObjectIdentifier{
+			{Key: aws.String("same"), ETag: same.ETag},
+			{Key: aws.String("changed"), ETag: aws.String(`"0123456789abcdef0123456789abcdef"`)},
+			{Key: aws.String("absent"), ETag: same.ETag},
+		}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Deleted) != 1 || aws.ToString(out.Deleted[0].Key) != "same" {
+		t.Fatalf("deleted = %+v, want only same", out.Deleted)
+	}
+	codes := map[string]string{}
+	for _, e := range out.Errors {
+		codes[aws.ToString(e.Key)] = aws.ToString(e.Code)
+	}
+	if codes["changed"] != CodePreconditionFailed || codes["absent"] != CodeNoSuchKey || len(codes) != 2 {
+		t.Fatalf("errors = %v, want changed: PreconditionFailed, absent: NoSuchKey", codes)
+	}
+	if _, err := c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String("bkt"), Key: aws.String("changed")}); err != nil {
+		t.Fatalf("object whose ETag did not match was deleted: %v", err)
+	}
+	if _, err := c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String("bkt"), Key: aws.String("same")}); httpStatus(err) != 404 {
+		t.Fatalf("object whose ETag matched is still there: %v", err)
+	}
+}
+
 func TestListObjectsV2(t *testing.T) {
 	_, c := setup(t)
 	ctx := context.Background()

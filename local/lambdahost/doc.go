@@ -3,7 +3,8 @@
 // points at a Runtime API server of its own. One process handles one invocation at
 // a time; concurrency means more processes, up to the function's reserved
 // concurrency (beyond which invocations are throttled) or the host's per-function
-// process cap (beyond which they wait). A timeout kills the process, a crash
+// process cap (beyond which they wait); a process idle for Options.IdleTimeout is
+// stopped. A timeout kills the process, a crash
 // restarts it, and stdout/stderr go to a log sink with START/END/REPORT lines.
 // It also serves the Lambda Invoke API (RequestResponse, Event with retries and an
 // on-failure destination, DryRun).

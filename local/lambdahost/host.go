@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"sort"
 	"strconv"
 	"sync"
@@ -18,6 +19,9 @@ const (
 	MaxSyncPayload  = 6 << 20 // request and response of a RequestResponse invoke
 	MaxAsyncPayload = 1 << 20 // request of an Event invoke
 )
+
+// DefaultIdleTimeout is how long an idle process is kept by default.
+const DefaultIdleTimeout = 5 * time.Minute
 
 // LogSink receives function output, one line at a time.
 type LogSink interface {
@@ -77,6 +81,10 @@ type Options struct {
 	// AsyncRetryDelay is the wait before the first async retry (doubled for the
 	// second). AWS waits about a minute; default 1s.
 	AsyncRetryDelay time.Duration
+	// IdleTimeout stops a process that has had no invocation for that long;
+	// the next invocation starts a new one (a cold start). Default 5 minutes;
+	// negative keeps idle processes until Close.
+	IdleTimeout time.Duration
 	// OnInvoke, when set, is called after every invocation.
 	OnInvoke func(InvokeRecord)
 	// Deliver sends a failed async invocation record to an SQS queue ARN.
@@ -109,6 +117,9 @@ func New(opts Options) *Host {
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.IdleTimeout == 0 {
+		opts.IdleTimeout = DefaultIdleTimeout
 	}
 	return &Host{opts: opts, fns: map[string]*function{}, stop: make(chan struct{})}
 }
@@ -318,6 +329,10 @@ func (f *function) acquire() (*worker, bool, error) {
 	for len(f.idle) > 0 {
 		w := f.idle[len(f.idle)-1]
 		f.idle = f.idle[:len(f.idle)-1]
+		if w.idleTimer != nil {
+			w.idleTimer.Stop()
+			w.idleTimer = nil
+		}
 		if w.alive() {
 			f.busy++
 			f.mu.Unlock()
@@ -344,9 +359,28 @@ func (f *function) release(w *worker) {
 	f.busy--
 	if w.alive() {
 		f.idle = append(f.idle, w)
+		if d := f.host.opts.IdleTimeout; d > 0 {
+			w.idleTimer = time.AfterFunc(d, func() { f.reap(w) })
+		}
 		return
 	}
 	delete(f.all, w)
+}
+
+// reap stops w if it is still idle (an invocation may have taken it since its
+// idle timer fired).
+func (f *function) reap(w *worker) {
+	f.mu.Lock()
+	i := slices.Index(f.idle, w)
+	if i < 0 {
+		f.mu.Unlock()
+		return
+	}
+	f.idle = slices.Delete(f.idle, i, i+1)
+	delete(f.all, w)
+	w.idleTimer = nil
+	f.mu.Unlock()
+	w.kill()
 }
 
 func (f *function) shutdown() {
@@ -354,6 +388,10 @@ func (f *function) shutdown() {
 	ws := make([]*worker, 0, len(f.all))
 	for w := range f.all {
 		ws = append(ws, w)
+		if w.idleTimer != nil {
+			w.idleTimer.Stop()
+			w.idleTimer = nil
+		}
 	}
 	f.idle = nil
 	f.mu.Unlock()

@@ -37,6 +37,9 @@ type worker struct {
 	// dead is set once the process is known to be gone or being killed; kill
 	// and the invocation's goroutine write it while the pool reads it.
 	dead atomic.Bool
+	// idleTimer stops the process after Options.IdleTimeout in the idle
+	// pool; guarded by fn.mu.
+	idleTimer *time.Timer
 }
 
 func newStreamName(now time.Time) string {

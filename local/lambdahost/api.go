@@ -58,9 +58,21 @@ func configJSON(c FunctionConfig) map[string]any {
 }
 
 func (h *Host) serveInvoke(w http.ResponseWriter, r *http.Request, name string) {
-	body, err := io.ReadAll(io.LimitReader(r.Body, MaxSyncPayload+1))
+	typ := r.Header.Get("X-Amz-Invocation-Type")
+	limit, op := int64(MaxSyncPayload), "InvokeFunction"
+	if typ == "Event" {
+		limit, op = MaxAsyncPayload, "InvokeAsync"
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
 	if err != nil {
 		writeError(w, awsproto.Errorf(http.StatusBadRequest, "InvalidRequestContentException", "read body: %v", err))
+		return
+	}
+	if int64(len(body)) > limit {
+		// Read (a bounded amount of) the rest, so the client sees the answer
+		// rather than a connection closed under its upload.
+		_, _ = io.Copy(io.Discard, io.LimitReader(r.Body, maxDiscard))
+		writeError(w, tooLarge(limit, op))
 		return
 	}
 	if len(body) == 0 {
@@ -71,7 +83,7 @@ func (h *Host) serveInvoke(w http.ResponseWriter, r *http.Request, name string) 
 		return
 	}
 	o := InvokeOptions{TraceHeader: r.Header.Get("X-Amzn-Trace-Id"), ClientContext: r.Header.Get("X-Amz-Client-Context")}
-	switch typ := r.Header.Get("X-Amz-Invocation-Type"); typ {
+	switch typ {
 	case "", "RequestResponse":
 		res, err := h.Invoke(r.Context(), name, body, o)
 		if err != nil {
@@ -103,6 +115,13 @@ func (h *Host) serveInvoke(w http.ResponseWriter, r *http.Request, name string) 
 	default:
 		writeError(w, awsproto.Errorf(http.StatusBadRequest, "InvalidParameterValueException", "unsupported invocation type %q", typ))
 	}
+}
+
+// maxDiscard bounds how much of an oversized request body is read and dropped.
+const maxDiscard = 64 << 20
+
+func tooLarge(limit int64, op string) error {
+	return awsproto.Errorf(http.StatusRequestEntityTooLarge, "RequestTooLargeException", "Request must be smaller than %d bytes for the %s operation", limit, op)
 }
 
 func writeError(w http.ResponseWriter, err error) {

@@ -3,13 +3,11 @@ package lambdahost
 import (
 	"context"
 	"encoding/json"
-	"net/http"
 	"os"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/dragons-dev/dragons/local/awsproto"
 	"github.com/dragons-dev/dragons/local/tracing"
 )
 
@@ -23,7 +21,7 @@ func (h *Host) InvokeAsync(ctx context.Context, name string, payload []byte, o I
 		return "", err
 	}
 	if len(payload) > MaxAsyncPayload {
-		return "", awsproto.Errorf(http.StatusRequestEntityTooLarge, "RequestTooLargeException", "Request must be smaller than %d bytes for the InvokeAsync operation", MaxAsyncPayload)
+		return "", tooLarge(MaxAsyncPayload, "InvokeAsync")
 	}
 	if err := f.asyncThrottled(); err != nil {
 		return "", err

@@ -253,7 +253,7 @@ func (h *Host) Invoke(ctx context.Context, name string, payload []byte, o Invoke
 		return nil, err
 	}
 	if len(payload) > MaxSyncPayload {
-		return nil, awsproto.Errorf(http.StatusRequestEntityTooLarge, "RequestTooLargeException", "Request must be smaller than %d bytes for the InvokeFunction operation", MaxSyncPayload)
+		return nil, tooLarge(MaxSyncPayload, "InvokeFunction")
 	}
 	return f.invoke(ctx, payload, o)
 }

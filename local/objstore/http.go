@@ -29,7 +29,9 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		resource += "/" + key
 	}
 	var err error
-	switch {
+	switch unknown := unknownParams(bucket, key, r.Method, q); {
+	case len(unknown) > 0:
+		err = errUnsupported(r, strings.Join(unknown, ", ?"))
 	case bucket == "":
 		err = s.serveService(w, r, q)
 	case key == "":
@@ -118,25 +120,6 @@ func isS3Label(l string) bool {
 	return err == nil
 }
 
-// subresources are query parameters that select an operation S3 has but this
-// package does not implement.
-var subresources = []string{
-	"acl", "tagging", "policy", "policyStatus", "cors", "lifecycle", "website", "logging",
-	"notification", "replication", "encryption", "object-lock", "retention", "legal-hold",
-	"ownershipControls", "publicAccessBlock", "accelerate", "requestPayment", "analytics",
-	"inventory", "metrics", "intelligent-tiering", "torrent", "restore", "select",
-	"attributes", "session", "renameObject",
-}
-
-func unsupported(q url.Values) string {
-	for _, name := range subresources {
-		if q.Has(name) {
-			return name
-		}
-	}
-	return ""
-}
-
 func errUnsupported(r *http.Request, what string) error {
 	return s3Errors.New(CodeNotImplemented, "%s ?%s is not implemented by the local S3", r.Method, what)
 }
@@ -222,9 +205,6 @@ func decodeToken(tok string) (string, error) {
 
 func (s *Service) serveBucket(w http.ResponseWriter, r *http.Request, bucket string, q url.Values) error {
 	ctx := r.Context()
-	if name := unsupported(q); name != "" {
-		return errUnsupported(r, name)
-	}
 	switch r.Method {
 	case http.MethodPut:
 		if q.Has("versioning") {

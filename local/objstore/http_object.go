@@ -15,9 +15,6 @@ import (
 )
 
 func (s *Service) serveObject(w http.ResponseWriter, r *http.Request, bucket, key string, q url.Values) error {
-	if name := unsupported(q); name != "" {
-		return errUnsupported(r, name)
-	}
 	if uploadID := q.Get("uploadId"); uploadID != "" {
 		return s.serveUpload(w, r, bucket, key, uploadID, q)
 	}

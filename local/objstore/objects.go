@@ -662,8 +662,8 @@ type DeleteEntry struct {
 	// IfMatch makes the entry's delete conditional on the current ETag, as
 	// DeleteOptions.IfMatch does for DeleteObject (the request's <ETag>).
 	IfMatch string
-	Result    DeleteResult
-	Err       error
+	Result  DeleteResult
+	Err     error
 }
 
 // DeleteObjects deletes several keys (or versions) and reports each outcome;

@@ -27,9 +27,17 @@ func newWakeups(clock asl.Clock, fire func(*parked)) *wakeups {
 	return &wakeups{clock: clock, fire: fire, kick: make(chan struct{}, 1)}
 }
 
-// add queues p for p.wake.
+// add queues p for p.wake, unless its execution no longer waits on it
+// (stopped between parking and queueing).
 func (w *wakeups) add(p *parked) {
 	w.mu.Lock()
+	p.ex.mu.Lock()
+	current := p.ex.parked == p
+	p.ex.mu.Unlock()
+	if !current {
+		w.mu.Unlock()
+		return
+	}
 	heap.Push(&w.queue, p)
 	first := p.index == 0
 	stop := w.stopNap
@@ -45,7 +53,8 @@ func (w *wakeups) add(p *parked) {
 	}
 }
 
-// remove takes p out of the queue, if it is there.
+// remove takes p out of the queue, if it is there. Lock order: w.mu, then
+// an execution's mu; callers of remove do not hold the execution's.
 func (w *wakeups) remove(p *parked) {
 	w.mu.Lock()
 	defer w.mu.Unlock()

@@ -50,6 +50,25 @@ func isParked(svc *Service, arn string) bool {
 	return ex.parked != nil && ex.cancel == nil
 }
 
+// isQueued reports whether the execution is parked and queued to wake.
+func isQueued(svc *Service, arn string) bool {
+	svc.mu.RLock()
+	ex := svc.executions[arn]
+	svc.mu.RUnlock()
+	if ex == nil {
+		return false
+	}
+	ex.mu.Lock()
+	p := ex.parked
+	ex.mu.Unlock()
+	if p == nil {
+		return false
+	}
+	svc.wakeups.mu.Lock()
+	defer svc.wakeups.mu.Unlock()
+	return p.index >= 0
+}
+
 // eventTypes lists an execution's history event types, checking that ids
 // count up from 1 and each event follows the previous one.
 func eventTypes(t testing.TB, c *sfn.Client, arn string) string {
@@ -88,7 +107,7 @@ func TestStandardExecutionParksInWaitState(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, func() bool { return isParked(svc, *s.ExecutionArn) })
+	waitFor(t, func() bool { return isQueued(svc, *s.ExecutionArn) })
 	if n := svc.wakeups.len(); n != 1 {
 		t.Fatalf("%d executions queued to wake, want 1", n)
 	}
@@ -142,7 +161,7 @@ func TestParkedExecutionStopsAndTimesOut(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, func() bool { return isParked(svc, *s.ExecutionArn) })
+	waitFor(t, func() bool { return isQueued(svc, *s.ExecutionArn) })
 	out, err := c.StopExecution(ctx, &sfn.StopExecutionInput{ExecutionArn: s.ExecutionArn, Error: aws.String("Halt"), Cause: aws.String("no more")})
 	if err != nil || !time.Time(*out.StopDate).Equal(clock.Now().Truncate(time.Millisecond)) {
 		t.Fatalf("stop = %+v, %v", out, err)
@@ -168,7 +187,7 @@ func TestParkedExecutionStopsAndTimesOut(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, func() bool { return isParked(svc, *s.ExecutionArn) })
+	waitFor(t, func() bool { return isQueued(svc, *s.ExecutionArn) })
 	clock.Advance(10 * time.Second)
 	d = waitDone(t, c, *s.ExecutionArn)
 	if d.Status != types.ExecutionStatusTimedOut || *d.Error != "States.Timeout" {

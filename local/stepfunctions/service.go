@@ -34,8 +34,8 @@ const maxStateData = 256 * 1024
 type Options struct {
 	// Region goes into ARNs; empty means us-east-1.
 	Region string
-	// DataDir holds state machines and Standard execution records; "" keeps
-	// everything in memory.
+	// DataDir holds state machines, Standard execution records and the
+	// journal of Express executions; "" keeps everything in memory.
 	DataDir string
 	// Clock is the executions' time source (Wait states, retries, timeouts,
 	// timestamps); nil is the system clock.

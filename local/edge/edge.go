@@ -136,6 +136,7 @@ func (e *Edge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 	var service string
+	var peek *bodyPeek
 	switch r.URL.Path {
 	case "/_local/health":
 		service = "local"
@@ -146,26 +147,73 @@ func (e *Edge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		var h http.Handler
 		h, service = e.route(r)
-		if h == nil {
-			awsproto.WriteJSONError(rec, "application/json", "", &awsproto.Error{
-				Code:    "UnrecognizedClientException",
-				Message: fmt.Sprintf("no local service handles this request (service %q, target %q)", service, r.Header.Get("X-Amz-Target")),
-				Status:  http.StatusBadRequest,
-				Sender:  true,
-			})
-		} else {
+		switch {
+		case h == nil:
+			writeUnrouted(rec, r, service)
+		default:
+			if r.Header.Get("X-Amz-Target") == "" && isForm(r) && r.Body != nil && r.Body != http.NoBody {
+				peek = &bodyPeek{ReadCloser: r.Body}
+				r.Body = peek
+			}
 			h.ServeHTTP(rec, r)
 		}
 	}
-	_, op := awsproto.Target(r)
 	e.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
 		slog.String("service", service),
-		slog.String("op", op),
+		slog.String("op", operation(r, service, peek)),
 		slog.String("method", r.Method),
 		slog.String("path", r.URL.Path),
 		slog.Int("status", rec.status),
 		slog.Duration("duration", time.Since(start)),
 	)
+}
+
+// operation names the operation of a served request for the log line: the
+// X-Amz-Target operation (JSON protocols), the query protocol's Action (from the
+// URL or the part of the form body the handler read), or for S3 the operation
+// its method, path and subresource suggest.
+func operation(r *http.Request, service string, peek *bodyPeek) string {
+	if _, op := awsproto.Target(r); op != "" {
+		return op
+	}
+	if a := r.URL.Query().Get("Action"); a != "" {
+		return a
+	}
+	if peek != nil {
+		if a := peek.action(); a != "" {
+			return a
+		}
+	}
+	if service == "s3" {
+		return s3Op(r)
+	}
+	return ""
+}
+
+// restJSONServices are the SigV4 service names of REST-JSON protocols, whose
+// clients decode JSON errors though they send no X-Amz-Target.
+var restJSONServices = map[string]bool{"lambda": true, "xray": true, "apigateway": true}
+
+// writeUnrouted answers a request no local service handles, in the error shape
+// its client decodes: JSON for the JSON protocols (X-Amz-Target or a REST-JSON
+// service), the query protocol's XML for form-encoded requests or a URL Action,
+// and REST-XML (S3's shape) otherwise.
+func writeUnrouted(w http.ResponseWriter, r *http.Request, service string) {
+	target := r.Header.Get("X-Amz-Target")
+	err := &awsproto.Error{
+		Code:    "UnrecognizedClientException",
+		Message: fmt.Sprintf("no local service handles this request (service %q, target %q)", service, target),
+		Status:  http.StatusBadRequest,
+		Sender:  true,
+	}
+	switch {
+	case target != "" || restJSONServices[service]:
+		awsproto.WriteJSONError(w, "application/json", "", err)
+	case isForm(r) || r.URL.Query().Get("Action") != "":
+		awsproto.WriteQueryError(w, err)
+	default:
+		awsproto.WriteRESTXMLError(w, err, r.URL.Path)
+	}
 }
 
 func (e *Edge) serveHealth(w http.ResponseWriter) {

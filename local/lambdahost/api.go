@@ -1,6 +1,7 @@
 package lambdahost
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -83,6 +84,14 @@ func (h *Host) serveInvoke(w http.ResponseWriter, r *http.Request, name string) 
 		return
 	}
 	o := InvokeOptions{TraceHeader: r.Header.Get("X-Amzn-Trace-Id"), ClientContext: r.Header.Get("X-Amz-Client-Context")}
+	switch lt := r.Header.Get("X-Amz-Log-Type"); lt {
+	case "", "None":
+	case "Tail":
+		o.LogTail = typ == "" || typ == "RequestResponse" // only synchronous invocations return logs
+	default:
+		writeError(w, awsproto.Errorf(http.StatusBadRequest, "InvalidParameterValueException", "unsupported log type %q", lt))
+		return
+	}
 	switch typ {
 	case "", "RequestResponse":
 		res, err := h.Invoke(r.Context(), name, body, o)
@@ -94,6 +103,9 @@ func (h *Host) serveInvoke(w http.ResponseWriter, r *http.Request, name string) 
 		w.Header().Set("X-Amzn-RequestId", res.RequestID)
 		if res.FunctionError != "" {
 			w.Header().Set("X-Amz-Function-Error", res.FunctionError)
+		}
+		if o.LogTail {
+			w.Header().Set("X-Amz-Log-Result", base64.StdEncoding.EncodeToString([]byte(res.LogTail)))
 		}
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusOK)

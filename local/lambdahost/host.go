@@ -231,6 +231,8 @@ func (h *Host) lookup(nameOrARN string) (*function, error) {
 type InvokeOptions struct {
 	TraceHeader   string // X-Amzn-Trace-Id of the caller
 	ClientContext string // base64 client context
+	// LogTail asks for the end of the invocation's log in Result.LogTail.
+	LogTail bool
 }
 
 // Result is the outcome of a synchronous invocation.
@@ -242,6 +244,9 @@ type Result struct {
 	FunctionError string
 	ErrorType     string
 	Kind          ErrorKind
+	// LogTail is the last TailBytes of the invocation's log lines (START to
+	// REPORT), when InvokeOptions.LogTail asked for them.
+	LogTail string
 }
 
 // Invoke runs one synchronous invocation. Errors are *awsproto.Error values for the
@@ -295,6 +300,9 @@ func (f *function) invoke(ctx context.Context, payload []byte, o InvokeOptions) 
 		trace:    runtimeTraceHeader(o.TraceHeader, rec.FunctionSegment),
 		client:   o.ClientContext,
 	}
+	if o.LogTail {
+		w.captureTail()
+	}
 	w.log(fmt.Sprintf("START RequestId: %s Version: $LATEST", inv.id))
 	var out outcome
 	switch crash, fail := f.takeFault(); {
@@ -307,16 +315,18 @@ func (f *function) invoke(ctx context.Context, payload []byte, o InvokeOptions) 
 		out = w.invoke(ctx, inv)
 	}
 	rec.End = f.host.now()
+	w.drainOutput()
 	w.log(fmt.Sprintf("END RequestId: %s", inv.id))
 	dur := rec.End.Sub(rec.Start)
 	w.log(fmt.Sprintf("REPORT RequestId: %s\tDuration: %.2f ms\tBilled Duration: %d ms\tMemory Size: %d MB\tMax Memory Used: %d MB",
 		inv.id, float64(dur.Microseconds())/1000, dur.Milliseconds()+1, f.cfg.Memory, maxRSSMB(w)))
+	tail := w.takeTail()
 	f.release(w)
 	rec.ErrorType, rec.Kind = out.errorType, out.kind
 	if f.host.opts.OnInvoke != nil {
 		f.host.opts.OnInvoke(rec)
 	}
-	res := &Result{RequestID: inv.id, Payload: out.payload, ErrorType: out.errorType, Kind: out.kind}
+	res := &Result{RequestID: inv.id, Payload: out.payload, ErrorType: out.errorType, Kind: out.kind, LogTail: tail}
 	if out.kind != ErrorNone {
 		res.FunctionError = "Unhandled"
 	}

@@ -1,12 +1,10 @@
 package lambdahost
 
 import (
-	"bufio"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"sync"
@@ -40,6 +38,9 @@ type worker struct {
 	// idleTimer stops the process after Options.IdleTimeout in the idle
 	// pool; guarded by fn.mu.
 	idleTimer *time.Timer
+	outputs   []*output // stdout and stderr
+	tailMu    sync.Mutex
+	tail      *tailBuffer // the current invocation's log lines, when asked for
 }
 
 func newStreamName(now time.Time) string {
@@ -58,24 +59,33 @@ func startWorker(fn *function) (*worker, error) {
 	cmd := exec.Command(fn.cfg.Binary)
 	cmd.Dir = fn.cfg.WorkDir
 	cmd.Env = fn.environment(api.addr(), w.stream)
-	stdout, err := cmd.StdoutPipe()
+	stdout, stdoutW, err := newOutput(w)
 	if err != nil {
 		api.close()
-		return nil, fmt.Errorf("stdout pipe for %s: %w", fn.cfg.Name, err)
+		return nil, err
 	}
-	stderr, err := cmd.StderrPipe()
+	stderr, stderrW, err := newOutput(w)
 	if err != nil {
 		api.close()
-		return nil, fmt.Errorf("stderr pipe for %s: %w", fn.cfg.Name, err)
+		stdout.f.Close()
+		stdoutW.Close()
+		return nil, err
 	}
-	if err := cmd.Start(); err != nil {
+	cmd.Stdout, cmd.Stderr = stdoutW, stderrW
+	err = cmd.Start()
+	stdoutW.Close() // the process has its own copies now
+	stderrW.Close()
+	if err != nil {
 		api.close()
+		stdout.f.Close()
+		stderr.f.Close()
 		return nil, fmt.Errorf("start %s (%s): %w", fn.cfg.Name, fn.cfg.Binary, err)
 	}
 	w.cmd = cmd
+	w.outputs = []*output{stdout, stderr}
 	w.logWG.Add(2)
-	go w.pump(stdout)
-	go w.pump(stderr)
+	go stdout.pump()
+	go stderr.pump()
 	go func() {
 		w.logWG.Wait()
 		_ = cmd.Wait()
@@ -85,20 +95,59 @@ func startWorker(fn *function) (*worker, error) {
 	return w, nil
 }
 
-// pump copies the process's output lines into the function's log stream.
-func (w *worker) pump(r io.Reader) {
-	defer w.logWG.Done()
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64*1024), 1<<20)
-	for sc.Scan() {
-		w.log(sc.Text())
+// drainOutput logs what the process has written so far.
+func (w *worker) drainOutput() {
+	for _, o := range w.outputs {
+		o.drain()
 	}
+}
+
+// captureTail starts keeping the log lines of an invocation for its tail.
+func (w *worker) captureTail() {
+	w.tailMu.Lock()
+	w.tail = &tailBuffer{}
+	w.tailMu.Unlock()
+}
+
+// takeTail stops keeping log lines and returns the last TailBytes of them.
+func (w *worker) takeTail() string {
+	w.tailMu.Lock()
+	defer w.tailMu.Unlock()
+	t := w.tail
+	w.tail = nil
+	if t == nil {
+		return ""
+	}
+	return t.String()
+}
+
+// TailBytes is how much of an invocation's log the Invoke API returns with
+// X-Amz-Log-Type: Tail.
+const TailBytes = 4 << 10
+
+// tailBuffer keeps the last TailBytes (at least) of the lines added.
+type tailBuffer struct{ b []byte }
+
+func (t *tailBuffer) add(line string) {
+	t.b = append(append(t.b, line...), '\n')
+	if len(t.b) > 4*TailBytes {
+		t.b = append(t.b[:0:0], t.b[len(t.b)-TailBytes:]...)
+	}
+}
+
+func (t *tailBuffer) String() string {
+	return string(t.b[max(0, len(t.b)-TailBytes):])
 }
 
 func (w *worker) log(msg string) {
 	if sink := w.fn.host.opts.Logs; sink != nil {
 		sink.AppendLog(w.fn.logGroup(), w.stream, w.fn.host.now(), msg)
 	}
+	w.tailMu.Lock()
+	if w.tail != nil {
+		w.tail.add(msg)
+	}
+	w.tailMu.Unlock()
 }
 
 // kill stops the process and waits until it has exited.

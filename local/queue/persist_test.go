@@ -268,9 +268,6 @@ func TestHelperProcess(t *testing.T) {
 }
 
 func TestKillNineLosesNothingAcknowledged(t *testing.T) {
-	if testing.Short() {
-		t.Skip("kill -9 test skipped in -short mode")
-	}
 	dir := t.TempDir()
 	// A message that was received may be gone even without an acknowledged
 	// delete (the delete was durable but its answer never arrived); one that was

@@ -124,9 +124,10 @@ func Start(ctx context.Context, cfg Config) (c *Cloud, err error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	c = &Cloud{cfg: cfg, log: log, started: time.Now()}
+	started := c
 	defer func() {
 		if err != nil {
-			_ = c.Close(context.Background())
+			_ = started.Close(context.Background())
 			c = nil
 		}
 	}()
@@ -145,6 +146,7 @@ func Start(ctx context.Context, cfg Config) (c *Cloud, err error) {
 			return nil, err
 		}
 	}
+	c.States.Recover()
 	c.mu.Lock()
 	c.ready = true
 	c.mu.Unlock()

@@ -26,6 +26,9 @@ func (c *Cloud) newStepFunctions() (*stepfunctions.Service, error) {
 		Logs:    c.Logs,
 		Tracer:  c.XRay,
 		Log:     c.log.With("component", "states"),
+		// Unfinished executions found on disk call functions that the deploy
+		// registers, so they wait for Recover.
+		HoldRecovery: true,
 	})
 }
 

@@ -13,6 +13,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/smithy-go"
+
+	"github.com/dragons-dev/dragons/local/edge"
 )
 
 // fakeQueues is a QueueSender that records messages per queue ARN and can be told
@@ -95,8 +97,9 @@ type harness struct {
 	url    string
 }
 
-// newHarness starts a Service behind an httptest server with a fake queue sender
-// and fast retries.
+// newHarness starts a Service behind the edge (routed as the local cloud routes
+// it: X-Amz-Target prefix AWSEvents and SigV4 service events) on an httptest
+// server, with a fake queue sender and fast retries.
 func newHarness(t testing.TB, opts Options) *harness {
 	t.Helper()
 	q := newFakeQueues()
@@ -111,7 +114,10 @@ func newHarness(t testing.TB, opts Options) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(svc)
+	e := edge.New(nil)
+	e.HandleTarget("AWSEvents", svc)
+	e.Handle("events", svc)
+	srv := httptest.NewServer(e)
 	t.Cleanup(func() {
 		srv.Close()
 		if err := svc.Close(); err != nil {

@@ -15,6 +15,7 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/dragons-dev/dragons/local/awsproto"
+	"github.com/dragons-dev/dragons/local/edge"
 	"github.com/dragons-dev/dragons/local/queue"
 )
 
@@ -46,7 +47,10 @@ func newSQSEnv(t testing.TB) *sqsEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(q)
+	e := edge.New(nil)
+	e.HandleTarget("AmazonSQS", q)
+	e.Handle("sqs", q)
+	srv := httptest.NewServer(e)
 	q.SetEndpoint(srv.URL)
 	t.Cleanup(func() {
 		srv.Close()

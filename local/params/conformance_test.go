@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"sort"
 	"strings"
@@ -13,17 +14,23 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/ssm/types"
+
+	"github.com/dragons-dev/dragons/local/edge"
 )
 
-// startService serves a Service on 127.0.0.1:0 and returns it with an SDK client
-// pointed at it.
+// startService serves a Service behind the edge on 127.0.0.1:0, routed as the
+// local cloud routes it (X-Amz-Target prefix AmazonSSM, SigV4 service ssm), and
+// returns it with an SDK client pointed at the edge.
 func startService(t *testing.T, dir string) (*Service, *ssm.Client) {
 	t.Helper()
 	svc, err := New(Options{DataDir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(svc)
+	e := edge.New(nil)
+	e.HandleTarget("AmazonSSM", svc)
+	e.Handle("ssm", svc)
+	srv := httptest.NewServer(e)
 	t.Cleanup(func() {
 		srv.Close()
 		_ = svc.Close()
@@ -411,5 +418,21 @@ func TestGoAPI(t *testing.T) {
 	_ = svc.Close()
 	if _, err := svc.Put(ctx, "/after", TypeString, "x"); err == nil {
 		t.Fatal("put after Close succeeded")
+	}
+}
+
+// TestSuiteRunsThroughEdge checks that startService serves through the edge (it
+// answers the edge's own /_local/health) and that the SDK reaches the service.
+func TestSuiteRunsThroughEdge(t *testing.T) {
+	_, c := startService(t, "")
+	put(t, c, "/edge/p", "String", "v", false)
+	url := c.Options().BaseEndpoint
+	resp, err := http.Get(aws.ToString(url) + "/_local/health")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("GET /_local/health = %d, want the edge's 503 (no health function set)", resp.StatusCode)
 	}
 }

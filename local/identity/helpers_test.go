@@ -3,9 +3,7 @@ package identity
 import (
 	"context"
 	"errors"
-	"net/http"
 	"net/http/httptest"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -15,6 +13,8 @@ import (
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 	"github.com/aws/smithy-go"
+
+	"github.com/dragons-dev/dragons/local/edge"
 )
 
 // testClock is an adjustable clock.
@@ -37,8 +37,10 @@ func (c *testClock) Advance(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
-// env is a Service served on 127.0.0.1:0 the way the edge serves it: the API by
-// X-Amz-Target and the JWKS documents by path.
+// env is a Service served on 127.0.0.1:0 through the edge, registered the way
+// the local cloud registers it: the API by X-Amz-Target prefix and SigV4
+// service, the local message endpoint by path and the JWKS documents through
+// the fallback route.
 type env struct {
 	svc    *Service
 	url    string
@@ -52,8 +54,8 @@ func start(t *testing.T, opts Options) *env {
 	if opts.Now == nil {
 		opts.Now = clock.Now
 	}
-	mux := http.NewServeMux()
-	srv := httptest.NewServer(mux)
+	e := edge.New(nil)
+	srv := httptest.NewServer(e)
 	if opts.IssuerBase == "" {
 		opts.IssuerBase = srv.URL
 	}
@@ -61,18 +63,10 @@ func start(t *testing.T, opts Options) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	jwks := svc.JWKSHandler()
-	local := svc.LocalHandler()
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		switch {
-		case r.Header.Get("X-Amz-Target") != "":
-			svc.ServeHTTP(w, r)
-		case strings.HasPrefix(r.URL.Path, "/_local/cognito/"):
-			local.ServeHTTP(w, r)
-		default:
-			jwks.ServeHTTP(w, r)
-		}
-	})
+	e.HandleTarget("AWSCognitoIdentityProviderService", svc)
+	e.Handle("cognito-idp", svc)
+	e.HandlePath("/_local/cognito/", svc.LocalHandler())
+	e.HandleFallback(svc.JWKSHandler())
 	t.Cleanup(func() {
 		srv.Close()
 		_ = svc.Close()

@@ -50,3 +50,18 @@ func TestBehindEdge(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestSuiteRunsThroughEdge checks that setup, which the SDK suite uses, serves
+// through the edge: the endpoint answers the edge's own /_local/health.
+func TestSuiteRunsThroughEdge(t *testing.T) {
+	_, c := setup(t)
+	mustCreateBucket(t, c, "edge-suite")
+	resp, err := http.Get(aws.ToString(c.Options().BaseEndpoint) + "/_local/health")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("GET /_local/health = %d, want the edge's 503 (no health function set)", resp.StatusCode)
+	}
+}

@@ -15,6 +15,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go"
+
+	"github.com/dragons-dev/dragons/local/edge"
 )
 
 // newService opens a Service and closes it with the test.
@@ -58,12 +60,22 @@ func newClient(url string, optFns ...func(*s3.Options)) *s3.Client {
 	}, optFns...)
 }
 
-// setup starts an in-memory service behind an httptest server with a client.
+// setup starts an in-memory service behind the edge on an httptest server,
+// registered as the local cloud registers it (SigV4 service s3, plus the
+// fallback route for unsigned requests), with a client.
 func setup(t testing.TB) (*Service, *s3.Client) {
 	t.Helper()
 	s := newService(t, Options{})
-	srv := serve(t, s)
+	srv := serve(t, throughEdge(s))
 	return s, newClient(srv.URL)
+}
+
+// throughEdge returns an edge that routes S3 requests to s.
+func throughEdge(s *Service) http.Handler {
+	e := edge.New(nil)
+	e.Handle("s3", s)
+	e.HandleFallback(s)
+	return e
 }
 
 func mustCreateBucket(t testing.TB, c *s3.Client, name string) {

@@ -45,7 +45,7 @@ func (h *Host) serveList(w http.ResponseWriter) {
 }
 
 func configJSON(c FunctionConfig) map[string]any {
-	return map[string]any{
+	out := map[string]any{
 		"FunctionName": c.Name,
 		"FunctionArn":  c.ARN,
 		"Runtime":      "provided.al2023",
@@ -56,6 +56,10 @@ func configJSON(c FunctionConfig) map[string]any {
 		"State":        "Active",
 		"PackageType":  "Zip",
 	}
+	if c.DeadLetterARN != "" {
+		out["DeadLetterConfig"] = map[string]any{"TargetArn": c.DeadLetterARN}
+	}
+	return out
 }
 
 func (h *Host) serveInvoke(w http.ResponseWriter, r *http.Request, name string) {

@@ -3,18 +3,30 @@ package lambdahost
 import (
 	"context"
 	"encoding/json"
+	"net/http"
 	"os"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
+
+	"github.com/dragons-dev/dragons/local/awsproto"
 
 	"github.com/dragons-dev/dragons/local/tracing"
 )
 
-// InvokeAsync queues an Event invocation and returns its request id at once. A
-// failed invocation is retried up to the function's MaxRetryAttempts with a
-// doubling delay; then, if the function has an OnFailure queue, an invocation
-// record in Lambda's destination format is sent there.
+// InvokeAsync queues an Event invocation and returns its request id at once.
+//
+// A failed invocation is retried up to the function's MaxRetryAttempts, waiting
+// Options.AsyncRetryDelay before the first retry and twice that before the
+// second. A throttled attempt (the function at its reserved concurrency) is
+// retried with a growing wait and does not count as a retry, as in Lambda,
+// until Options.ThrottleRetryFor or the event's maximum age is reached. An
+// event older than its maximum age is not tried again.
+//
+// An event given up is sent to the function's dead-letter queue (the original
+// event, with message attributes RequestID, ErrorCode and ErrorMessage) and to
+// its OnFailure destination (an invocation record), whichever are configured.
 func (h *Host) InvokeAsync(ctx context.Context, name string, payload []byte, o InvokeOptions) (string, error) {
 	f, err := h.lookup(name)
 	if err != nil {
@@ -27,15 +39,23 @@ func (h *Host) InvokeAsync(ctx context.Context, name string, payload []byte, o I
 		return "", err
 	}
 	id := newRequestID()
+	queued := h.now()
+	o.LogTail = false
 	h.async.Add(1)
 	go func() {
 		defer h.async.Done()
-		h.runAsync(f, id, payload, o)
+		h.runAsync(f, id, queued, payload, o)
 	}()
 	return id, nil
 }
 
-func (h *Host) runAsync(f *function, id string, payload []byte, o InvokeOptions) {
+// Why an async event was given up, as the invocation record's condition says.
+const (
+	conditionRetriesExhausted = "RetriesExhausted"
+	conditionEventAgeExceeded = "EventAgeExceeded"
+)
+
+func (h *Host) runAsync(f *function, id string, queued time.Time, payload []byte, o InvokeOptions) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go func() {
@@ -45,55 +65,138 @@ func (h *Host) runAsync(f *function, id string, payload []byte, o InvokeOptions)
 		case <-ctx.Done():
 		}
 	}()
-	retries := f.cfg.MaxRetryAttempts
-	if retries < 0 {
-		retries = 0
+	sleep := func(d time.Duration) bool {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			return true
+		case <-ctx.Done():
+			return false
+		}
 	}
-	delay := h.opts.AsyncRetryDelay
-	var last *Result
+	maxAge := f.cfg.maxEventAge()
+	throttleAge := min(maxAge, h.opts.ThrottleRetryFor)
+	retryDelay, throttleDelay := h.opts.AsyncRetryDelay, h.opts.AsyncRetryDelay
+	var last *Result // the last function failure
 	attempts := 0
-	for attempt := 0; attempt <= retries; attempt++ {
-		if attempt > 0 {
-			select {
-			case <-time.After(delay):
-			case <-ctx.Done():
+	condition := conditionRetriesExhausted
+	for {
+		if h.now().Sub(queued) > maxAge {
+			condition = conditionEventAgeExceeded
+			break
+		}
+		res, err := f.invoke(ctx, payload, o, id)
+		if ctx.Err() != nil {
+			return // the host is closing
+		}
+		if awsproto.IsCode(err, "TooManyRequestsException") {
+			if h.now().Sub(queued) >= throttleAge {
+				condition = conditionEventAgeExceeded
+				break
+			}
+			if !sleep(throttleDelay) {
 				return
 			}
-			delay *= 2
+			throttleDelay = min(throttleDelay*2, max(MaxThrottleBackoff, h.opts.AsyncRetryDelay))
+			continue
 		}
 		attempts++
-		res, err := f.invoke(ctx, payload, o)
 		if err != nil {
-			last = &Result{RequestID: id, Payload: errorPayload(err.Error(), "ServiceException"), FunctionError: "Unhandled", ErrorType: "ServiceException"}
-			continue
+			// The host could not run the function (a process that does not
+			// start): a failure of the function, counted like one.
+			res = &Result{RequestID: id, Payload: errorPayload(err.Error(), "ServiceException"), FunctionError: "Unhandled", ErrorType: "ServiceException"}
 		}
 		if res.FunctionError == "" {
 			return
 		}
 		last = res
+		if attempts > f.cfg.retries() {
+			break
+		}
+		if !sleep(retryDelay) {
+			return
+		}
+		retryDelay *= 2
 	}
-	if f.cfg.OnFailure == "" || h.opts.Deliver == nil || last == nil {
+	h.giveUp(ctx, f, id, payload, condition, attempts, last)
+}
+
+// giveUp sends an event that will not be tried again to the function's
+// dead-letter queue and OnFailure destination. last is nil when the function
+// never failed (every attempt was throttled).
+func (h *Host) giveUp(ctx context.Context, f *function, id string, payload []byte, condition string, attempts int, last *Result) {
+	if h.opts.Deliver == nil {
 		return
 	}
+	status, message := http.StatusTooManyRequests, "Rate Exceeded."
+	if last != nil {
+		status, message = http.StatusOK, errorMessageOf(last.Payload)
+	}
+	if q := f.cfg.DeadLetterARN; q != "" {
+		attrs := map[string]string{
+			"RequestID":    id,
+			"ErrorCode":    strconv.Itoa(status),
+			"ErrorMessage": truncateUTF8(message, 1024),
+		}
+		if err := h.opts.Deliver(ctx, q, payload, attrs); err != nil {
+			h.opts.Logger.Error("send a failed async event to the dead-letter queue", "function", f.cfg.Name, "queue", q, "requestId", id, "err", err)
+		}
+	}
+	if q := f.cfg.OnFailure; q != "" {
+		body := invocationRecord(h.now(), f.cfg.ARN, id, condition, attempts, payload, status, last)
+		if err := h.opts.Deliver(ctx, q, body, nil); err != nil {
+			h.opts.Logger.Error("send a failed async invocation record to the OnFailure destination", "function", f.cfg.Name, "queue", q, "requestId", id, "err", err)
+		}
+	}
+}
+
+// invocationRecord is the document Lambda sends to an async invocation's
+// destination.
+func invocationRecord(now time.Time, fnARN, id, condition string, attempts int, payload []byte, status int, last *Result) []byte {
+	response := map[string]any{"statusCode": status}
 	rec := map[string]any{
 		"version":   "1.0",
-		"timestamp": h.now().UTC().Format("2006-01-02T15:04:05.000Z"),
+		"timestamp": now.UTC().Format("2006-01-02T15:04:05.000Z"),
 		"requestContext": map[string]any{
 			"requestId":              id,
-			"functionArn":            f.cfg.ARN + ":$LATEST",
-			"condition":              "RetriesExhausted",
+			"functionArn":            fnARN + ":$LATEST",
+			"condition":              condition,
 			"approximateInvokeCount": attempts,
 		},
-		"requestPayload": json.RawMessage(validJSONOrString(payload)),
-		"responseContext": map[string]any{
-			"statusCode":      200,
-			"executedVersion": "$LATEST",
-			"functionError":   last.FunctionError,
-		},
-		"responsePayload": json.RawMessage(validJSONOrString(last.Payload)),
+		"requestPayload":  json.RawMessage(validJSONOrString(payload)),
+		"responseContext": response,
+	}
+	if last != nil {
+		response["executedVersion"] = "$LATEST"
+		response["functionError"] = last.FunctionError
+		rec["responsePayload"] = json.RawMessage(validJSONOrString(last.Payload))
 	}
 	body, _ := json.Marshal(rec)
-	_ = h.opts.Deliver(ctx, f.cfg.OnFailure, body)
+	return body
+}
+
+// errorMessageOf returns the errorMessage of a function's error document, or
+// the document itself when it has none.
+func errorMessageOf(payload []byte) string {
+	var e struct {
+		ErrorMessage string `json:"errorMessage"`
+	}
+	if json.Unmarshal(payload, &e) == nil && e.ErrorMessage != "" {
+		return e.ErrorMessage
+	}
+	return string(payload)
+}
+
+// truncateUTF8 cuts s to at most n bytes without splitting a character.
+func truncateUTF8(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
 
 func validJSONOrString(b []byte) []byte {

@@ -3,6 +3,7 @@ package lambdahost
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"slices"
 	"sort"
@@ -20,8 +21,13 @@ const (
 	MaxAsyncPayload = 1 << 20 // request of an Event invoke
 )
 
-// DefaultIdleTimeout is how long an idle process is kept by default.
-const DefaultIdleTimeout = 5 * time.Minute
+// Defaults of Options.
+const (
+	DefaultIdleTimeout      = 5 * time.Minute
+	DefaultThrottleRetryFor = 5 * time.Minute
+	// MaxThrottleBackoff caps the wait between throttled async attempts.
+	MaxThrottleBackoff = 30 * time.Second
+)
 
 // LogSink receives function output, one line at a time.
 type LogSink interface {
@@ -40,11 +46,39 @@ type FunctionConfig struct {
 	// ReservedConcurrency > 0 throttles invocations beyond that many at once.
 	ReservedConcurrency int
 	LogGroup            string // default /aws/lambda/<name>
-	// OnFailure receives async invocations that failed after their retries, as the
-	// ARN of an SQS queue (DeadLetterConfig or an OnFailure destination).
+	// DeadLetterARN is the SQS queue of the function's DeadLetterConfig: an
+	// async invocation that is finally given up receives its original event
+	// there, with the message attributes RequestID, ErrorCode and ErrorMessage.
+	DeadLetterARN string
+	// OnFailure is the SQS queue of the function's EventInvokeConfig OnFailure
+	// destination: it receives an invocation record (request and response
+	// context and payloads) for an async invocation given up.
 	OnFailure string
-	// MaxRetryAttempts for async invocations (0-2, AWS's default 2). -1 means 0.
-	MaxRetryAttempts int
+	// MaxRetryAttempts is how often a failed async invocation is retried, 0
+	// to 2; nil means AWS's default, 2.
+	MaxRetryAttempts *int
+	// MaxEventAge is how long an async event is kept trying; 0 means AWS's
+	// default, 6 hours. AWS accepts 60 s to 6 h; any positive value is used
+	// here, so tests can use short ones.
+	MaxEventAge time.Duration
+}
+
+// DefaultMaxEventAge is how long Lambda keeps an async event by default.
+const DefaultMaxEventAge = 6 * time.Hour
+
+// retries returns the function's async retry budget, within 0-2.
+func (c FunctionConfig) retries() int {
+	if c.MaxRetryAttempts == nil {
+		return 2
+	}
+	return min(max(*c.MaxRetryAttempts, 0), 2)
+}
+
+func (c FunctionConfig) maxEventAge() time.Duration {
+	if c.MaxEventAge <= 0 {
+		return DefaultMaxEventAge
+	}
+	return c.MaxEventAge
 }
 
 // InvokeRecord describes a finished invocation, for tracing and metrics.
@@ -79,26 +113,41 @@ type Options struct {
 	// MaxResponseBytes limits a response; default MaxSyncPayload.
 	MaxResponseBytes int64
 	// AsyncRetryDelay is the wait before the first async retry (doubled for the
-	// second). AWS waits about a minute; default 1s.
+	// second). AWS waits about a minute; default 1s. It is also the first wait
+	// after a throttled async attempt, doubled each time up to MaxThrottleBackoff.
 	AsyncRetryDelay time.Duration
+	// ThrottleRetryFor bounds how long an async event whose attempts are
+	// throttled (the function at its reserved concurrency) is kept trying.
+	// Throttles do not count against MaxRetryAttempts; AWS keeps trying for
+	// the event's maximum age (up to 6 hours), which is of no use on a
+	// developer's machine, so here the event is given up after the smaller of
+	// its maximum age and ThrottleRetryFor (default 5 minutes), with the
+	// condition EventAgeExceeded.
+	ThrottleRetryFor time.Duration
+	// Logger receives what the host cannot return to a caller, such as a
+	// failed delivery to a dead-letter queue; nil discards it.
+	Logger *slog.Logger
 	// IdleTimeout stops a process that has had no invocation for that long;
 	// the next invocation starts a new one (a cold start). Default 5 minutes;
 	// negative keeps idle processes until Close.
 	IdleTimeout time.Duration
 	// OnInvoke, when set, is called after every invocation.
 	OnInvoke func(InvokeRecord)
-	// Deliver sends a failed async invocation record to an SQS queue ARN.
-	Deliver func(ctx context.Context, queueARN string, body []byte) error
+	// Deliver sends a message to an SQS queue ARN with string message
+	// attributes (nil for none): a given-up async event to the function's
+	// dead-letter queue, or an invocation record to its OnFailure destination.
+	Deliver func(ctx context.Context, queueARN string, body []byte, attrs map[string]string) error
 	Now     func() time.Time
 }
 
 // Host runs functions.
 type Host struct {
-	opts  Options
-	mu    sync.Mutex
-	fns   map[string]*function // by name
-	async sync.WaitGroup
-	stop  chan struct{}
+	opts    Options
+	mu      sync.Mutex
+	fns     map[string]*function // by name
+	async   sync.WaitGroup
+	stop    chan struct{}
+	closing sync.Once
 }
 
 // New returns a Host.
@@ -117,6 +166,12 @@ func New(opts Options) *Host {
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.ThrottleRetryFor <= 0 {
+		opts.ThrottleRetryFor = DefaultThrottleRetryFor
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	if opts.IdleTimeout == 0 {
 		opts.IdleTimeout = DefaultIdleTimeout
@@ -183,9 +238,6 @@ func (h *Host) AddFunction(cfg FunctionConfig) error {
 	}
 	if cfg.Memory <= 0 {
 		cfg.Memory = 128
-	}
-	if cfg.MaxRetryAttempts == 0 {
-		cfg.MaxRetryAttempts = 2
 	}
 	n := h.opts.MaxProcesses
 	if cfg.ReservedConcurrency > 0 {
@@ -260,14 +312,19 @@ func (h *Host) Invoke(ctx context.Context, name string, payload []byte, o Invoke
 	if len(payload) > MaxSyncPayload {
 		return nil, tooLarge(MaxSyncPayload, "InvokeFunction")
 	}
-	return f.invoke(ctx, payload, o)
+	return f.invoke(ctx, payload, o, "")
 }
 
 func newRequestID() string { return awsproto.NewRequestID() }
 
 func newSegmentID() string { return tracing.NewSegmentID() }
 
-func (f *function) invoke(ctx context.Context, payload []byte, o InvokeOptions) (*Result, error) {
+// invoke runs one invocation in a process of f, with the given request id
+// ("" = a new one; retries of an async event keep its id, as in Lambda).
+func (f *function) invoke(ctx context.Context, payload []byte, o InvokeOptions, requestID string) (*Result, error) {
+	if requestID == "" {
+		requestID = newRequestID()
+	}
 	if f.cfg.ReservedConcurrency > 0 {
 		select {
 		case f.slots <- struct{}{}:
@@ -289,7 +346,7 @@ func (f *function) invoke(ctx context.Context, payload []byte, o InvokeOptions) 
 		return nil, err
 	}
 	rec := InvokeRecord{
-		Function: f.cfg.Name, ARN: f.cfg.ARN, RequestID: newRequestID(),
+		Function: f.cfg.Name, ARN: f.cfg.ARN, RequestID: requestID,
 		Start: f.host.now(), TraceHeader: o.TraceHeader, ColdStart: cold,
 		ServiceSegment: newSegmentID(), FunctionSegment: newSegmentID(),
 	}
@@ -410,9 +467,10 @@ func (f *function) shutdown() {
 	}
 }
 
-// Close stops every process and waits for async invocations in flight.
+// Close stops every process and waits for async invocations in flight. It may
+// be called more than once.
 func (h *Host) Close() {
-	close(h.stop)
+	h.closing.Do(func() { close(h.stop) })
 	h.async.Wait()
 	h.mu.Lock()
 	fns := make([]*function, 0, len(h.fns))

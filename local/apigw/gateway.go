@@ -273,7 +273,9 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		g.gatewayError(w, http.StatusInternalServerError, "Internal server error", "InternalServerErrorException")
 		return
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), IntegrationTimeout)
+	// The integration outlives a client that hangs up, as on AWS: a
+	// disconnect must not cancel (and so kill) a function mid-invocation.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), IntegrationTimeout)
 	defer cancel()
 	out, fnErr, err := g.deps.Invoker.Invoke(ctx, route.Function, payload, childTrace.String())
 	if err != nil {
@@ -425,11 +427,22 @@ func (g *Gateway) proxyEvent(r *http.Request, route *compiledRoute, params map[s
 	}
 }
 
+// claimTimeLayout is how the REST API's Cognito authorizer renders the exp and
+// iat claims: "Mon Apr 17 23:12:49 UTC 2017".
+const claimTimeLayout = "Mon Jan 02 15:04:05 UTC 2006"
+
 // stringClaims renders claims the way the REST API's Cognito authorizer passes
-// them: every value a string.
+// them: every value a string, with exp and iat as dates (auth_time stays a
+// number of seconds).
 func stringClaims(c map[string]any) map[string]string {
 	out := make(map[string]string, len(c))
 	for k, v := range c {
+		if k == "exp" || k == "iat" {
+			if secs, ok := claimSeconds(v); ok {
+				out[k] = time.Unix(secs, 0).UTC().Format(claimTimeLayout)
+				continue
+			}
+		}
 		switch x := v.(type) {
 		case string:
 			out[k] = x
@@ -445,6 +458,26 @@ func stringClaims(c map[string]any) map[string]string {
 		}
 	}
 	return out
+}
+
+// claimSeconds reads a NumericDate claim.
+func claimSeconds(v any) (int64, bool) {
+	switch x := v.(type) {
+	case float64:
+		return int64(x), true
+	case int64:
+		return x, true
+	case int:
+		return int64(x), true
+	case json.Number:
+		n, err := x.Int64()
+		if err != nil {
+			f, ferr := x.Float64()
+			return int64(f), ferr == nil
+		}
+		return n, true
+	}
+	return 0, false
 }
 
 func resourceID(path string) string {

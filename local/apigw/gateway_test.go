@@ -54,7 +54,8 @@ func (tokenAuth) Authorize(_ context.Context, token string) (map[string]any, err
 	if token != "good" {
 		return nil, errors.New("bad token")
 	}
-	return map[string]any{"sub": "user-1", "cognito:username": "ada", "exp": float64(1900000000), "email_verified": true}, nil
+	return map[string]any{"sub": "user-1", "cognito:username": "ada", "exp": float64(1900000000), "iat": float64(1899996400),
+		"auth_time": float64(1899996400), "email_verified": true}, nil
 }
 
 type memSink struct {
@@ -174,7 +175,10 @@ func TestRoutingAndProxyEvent(t *testing.T) {
 	}
 	rc := ev["requestContext"].(map[string]any)
 	claims := rc["authorizer"].(map[string]any)["claims"].(map[string]any)
-	if claims["sub"] != "user-1" || claims["exp"] != "1900000000" || claims["email_verified"] != "true" || rc["stage"] != "v1" || rc["resourcePath"] != "/dragons/executions/{id}" {
+	// REST APIs pass every claim as a string; exp and iat as dates, auth_time
+	// as seconds.
+	if claims["sub"] != "user-1" || claims["exp"] != "Sun Mar 17 17:46:40 UTC 2030" || claims["iat"] != "Sun Mar 17 16:46:40 UTC 2030" ||
+		claims["auth_time"] != "1899996400" || claims["email_verified"] != "true" || rc["stage"] != "v1" || rc["resourcePath"] != "/dragons/executions/{id}" {
 		t.Fatalf("requestContext = %v", rc)
 	}
 	if !strings.HasPrefix(f.inv.traces[len(f.inv.traces)-1], "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=") {
@@ -311,4 +315,70 @@ func TestConfigErrors(t *testing.T) {
 	if _, err := New(Config{Routes: []Route{{Method: "GET", Path: "/{p+}/x", Function: "f"}}}, Deps{Invoker: &echoInvoker{}}); err == nil {
 		t.Fatal("a greedy parameter that is not last was accepted")
 	}
+}
+
+func TestClaimDates(t *testing.T) {
+	got := stringClaims(map[string]any{"exp": float64(1492470769), "iat": json.Number("1491260000"), "auth_time": float64(1491260000), "custom:n": float64(1.5)})
+	want := map[string]string{"exp": "Mon Apr 17 23:12:49 UTC 2017", "iat": "Mon Apr 03 22:53:20 UTC 2017", "auth_time": "1491260000", "custom:n": "1.5"}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("claim %s = %q, want %q", k, got[k], v)
+		}
+	}
+}
+
+// blockingInvoker holds every invocation until released, and reports the
+// context it was given.
+type blockingInvoker struct {
+	started chan context.Context
+	release chan struct{}
+}
+
+func (b *blockingInvoker) Invoke(ctx context.Context, _ string, _ []byte, _ string) ([]byte, string, error) {
+	b.started <- ctx
+	select {
+	case <-b.release:
+	case <-ctx.Done():
+		return nil, "", ctx.Err()
+	}
+	return []byte(`{"statusCode":200,"body":"done"}`), "", nil
+}
+
+func TestClientDisconnectDoesNotCancelTheIntegration(t *testing.T) {
+	inv := &blockingInvoker{started: make(chan context.Context, 1), release: make(chan struct{})}
+	gw, err := New(Config{ID: "a", Name: "n", Stage: "s", Routes: []Route{{Method: "POST", Path: "/slow", Function: "f"}}}, Deps{Invoker: inv})
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan context.Context, 1)
+	finished := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		served <- r.Context()
+		gw.ServeHTTP(w, r)
+		close(finished)
+	}))
+	defer srv.Close()
+	var once sync.Once
+	releaseAll := func() { once.Do(func() { close(inv.release) }) }
+	defer releaseAll() // runs before srv.Close, which waits for the handler
+
+	clientCtx, hangUp := context.WithCancel(context.Background())
+	req, _ := http.NewRequestWithContext(clientCtx, "POST", srv.URL+"/slow", strings.NewReader("{}"))
+	go func() {
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			resp.Body.Close()
+		}
+	}()
+	reqCtx := <-served
+	invCtx := <-inv.started
+	hangUp()
+	<-reqCtx.Done() // the server has seen the client go away
+	if err := invCtx.Err(); err != nil {
+		t.Fatalf("the client's disconnect cancelled the integration: %v", err)
+	}
+	if _, ok := invCtx.Deadline(); !ok {
+		t.Fatal("the integration has no timeout")
+	}
+	releaseAll()
+	<-finished
 }

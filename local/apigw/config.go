@@ -48,7 +48,26 @@ type Route struct {
 	CacheKeys []string
 	// CacheTTL overrides the stage's CacheTTL for this route when non-zero.
 	CacheTTL time.Duration
+	// RequireAuthorizationForCacheControl, as in API Gateway's method
+	// settings: when set, a Cache-Control: max-age=0 request refreshes the
+	// cache entry only if the caller may invalidate the cache (on AWS an IAM
+	// principal with execute-api:InvalidateCache; locally any SigV4-signed
+	// request, since IAM is not enforced). Cognito users never may. When
+	// unset, any caller's max-age=0 refreshes the entry.
+	RequireAuthorizationForCacheControl bool
+	// UnauthorizedCacheControlHeaderStrategy is what happens to an
+	// unauthorized max-age=0: FailWith403, SucceedWithResponseHeader (the
+	// default when empty: served as if the header were absent, with a
+	// Warning header) or SucceedWithoutResponseHeader.
+	UnauthorizedCacheControlHeaderStrategy string
 }
+
+// API Gateway's UnauthorizedCacheControlHeaderStrategy values.
+const (
+	FailWith403                  = "FAIL_WITH_403"
+	SucceedWithResponseHeader    = "SUCCEED_WITH_RESPONSE_HEADER"
+	SucceedWithoutResponseHeader = "SUCCEED_WITHOUT_RESPONSE_HEADER"
+)
 
 // Cors is the preflight answer; values are sent as they are.
 type Cors struct {

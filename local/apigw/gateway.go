@@ -257,7 +257,20 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var key string
 	if cacheable {
 		key = cacheKey(route, r)
-		if r.Header.Get("Cache-Control") != "max-age=0" {
+		refresh := false
+		if asksRefresh(r.Header) {
+			switch {
+			case !route.RequireAuthorizationForCacheControl || signedWithSigV4(r):
+				refresh = true
+			case route.UnauthorizedCacheControlHeaderStrategy == FailWith403:
+				g.gatewayError(w, http.StatusForbidden, "Forbidden", "AccessDeniedException")
+				return
+			case route.UnauthorizedCacheControlHeaderStrategy == SucceedWithoutResponseHeader:
+			default:
+				w.Header().Set("Warning", unauthorizedCacheControlWarning)
+			}
+		}
+		if !refresh {
 			if resp, ok := g.cache.get(key, g.deps.Now()); ok {
 				w.Header().Set("X-Local-Cache", "hit")
 				resp.write(w)
@@ -326,6 +339,30 @@ func (g *Gateway) preflight(w http.ResponseWriter) {
 	h.Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write([]byte("{}"))
+}
+
+// unauthorizedCacheControlWarning tells a caller that its Cache-Control
+// header was ignored.
+const unauthorizedCacheControlWarning = `199 - "Cache-Control header ignored: the caller is not authorized to invalidate the cache"`
+
+// asksRefresh reports whether the request carries Cache-Control: max-age=0.
+func asksRefresh(h http.Header) bool {
+	for _, v := range h.Values("Cache-Control") {
+		for _, d := range strings.Split(v, ",") {
+			name, val, _ := strings.Cut(strings.TrimSpace(d), "=")
+			if strings.EqualFold(name, "max-age") && strings.Trim(val, `"`) == "0" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// signedWithSigV4 reports whether the request is signed as an IAM caller's
+// (header or presigned query). The signature is not checked: the local cloud
+// accepts any credentials.
+func signedWithSigV4(r *http.Request) bool {
+	return strings.HasPrefix(r.Header.Get("Authorization"), "AWS4-HMAC-SHA256 ") || r.URL.Query().Get("X-Amz-Signature") != ""
 }
 
 // cacheKey is the method, the path, and only the declared cache-key parameters.

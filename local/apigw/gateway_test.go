@@ -382,3 +382,62 @@ func TestClientDisconnectDoesNotCancelTheIntegration(t *testing.T) {
 	releaseAll()
 	<-finished
 }
+
+func TestCacheControlNeedsAuthorizationWhenRequired(t *testing.T) {
+	setup := func(strategy string) *fixture {
+		return newFixture(t, func(c *Config) {
+			c.Routes[0].RequireAuthorizationForCacheControl = true
+			c.Routes[0].UnauthorizedCacheControlHeaderStrategy = strategy
+			c.Routes = append(c.Routes, Route{Method: "GET", Path: "/open", Function: "open", Cache: true, RequireAuthorizationForCacheControl: true})
+		})
+	}
+	get := func(f *fixture, path, token string, hdr map[string]string) (*http.Response, float64) {
+		t.Helper()
+		resp, body := f.do(t, "GET", path, token, "", hdr)
+		var out map[string]any
+		_ = json.Unmarshal([]byte(body), &out)
+		n, _ := out["n"].(float64)
+		return resp, n
+	}
+	refresh := map[string]string{"Cache-Control": "max-age=0"}
+
+	// The default strategy: a Cognito user may not invalidate, so the answer
+	// comes from the cache, with a warning.
+	f := setup("")
+	if _, n := get(f, "/dragons?family=red", "good", nil); n != 1 {
+		t.Fatalf("first call n = %v", n)
+	}
+	resp, n := get(f, "/dragons?family=red", "good", map[string]string{"Cache-Control": "no-cache, max-age=0"})
+	if n != 1 || resp.Header.Get("X-Local-Cache") != "hit" || !strings.HasPrefix(resp.Header.Get("Warning"), "199 ") {
+		t.Fatalf("unauthorized max-age=0: n = %v, headers %v", n, resp.Header)
+	}
+	// An IAM (SigV4-signed) caller may invalidate.
+	sig := "AWS4-HMAC-SHA256 Credential=AKID/20261127/us-east-1/execute-api/aws4_request, SignedHeaders=host, Signature=00"
+	if _, n := get(f, "/open", sig, nil); n != 1 {
+		t.Fatalf("first /open n = %v", n)
+	}
+	if resp, n := get(f, "/open", "", refresh); n != 1 || resp.Header.Get("Warning") == "" {
+		t.Fatalf("unsigned max-age=0 on /open: n = %v %v", n, resp.Header)
+	}
+	if resp, n := get(f, "/open", sig, refresh); n != 2 || resp.Header.Get("X-Local-Cache") != "miss" {
+		t.Fatalf("signed max-age=0 on /open: n = %v %v", n, resp.Header)
+	}
+	if _, n := get(f, "/open", "", nil); n != 2 {
+		t.Fatalf("the signed refresh did not replace the entry (n = %v)", n)
+	}
+
+	f = setup(SucceedWithoutResponseHeader)
+	get(f, "/dragons?family=red", "good", nil)
+	if resp, n := get(f, "/dragons?family=red", "good", refresh); n != 1 || resp.Header.Get("Warning") != "" {
+		t.Fatalf("SUCCEED_WITHOUT_RESPONSE_HEADER: n = %v, headers %v", n, resp.Header)
+	}
+
+	f = setup(FailWith403)
+	get(f, "/dragons?family=red", "good", nil)
+	if resp, _ := f.do(t, "GET", "/dragons?family=red", "good", "", refresh); resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("FAIL_WITH_403: %d", resp.StatusCode)
+	}
+	if f.inv.calls["list"] != 1 {
+		t.Fatalf("the function ran %d times; an unauthorized invalidation must not reach it", f.inv.calls["list"])
+	}
+}

@@ -136,10 +136,10 @@ func (d *deployer) addRoute(fnID, evName string, ep map[string]any, fnName strin
 			route.Authorizer = n
 		}
 	}
+	// A request parameter is a cache key only when declared with Caching:
+	// true; SAM's plain string entries mean Required: false, Caching: false.
 	for _, raw := range list(ep, "RequestParameters") {
 		switch v := raw.(type) {
-		case string:
-			route.CacheKeys = append(route.CacheKeys, v)
 		case map[string]any:
 			for k, cfg := range v {
 				if boolean(cfgMap(cfg), "Caching") {

@@ -2,6 +2,7 @@ package stack
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -220,5 +221,61 @@ func TestDecodeResourcePath(t *testing.T) {
 		if got := decodeResourcePath(in); got != want {
 			t.Errorf("decodeResourcePath(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// deployDoc deploys a template document whose functions' CodeUri is "fn/".
+func deployDoc(t *testing.T, doc string) (*Stack, *recorder) {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "fn"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	tp, err := template.Parse([]byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := newRecorder()
+	st, err := Deploy(context.Background(), tp, rec.services(), Options{BaseDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st, rec
+}
+
+func TestOnlyCachingTrueParametersAreCacheKeys(t *testing.T) {
+	_, rec := deployDoc(t, `
+Resources:
+  Api:
+    Type: AWS::Serverless::Api
+    Properties:
+      StageName: v1
+      CacheClusterEnabled: true
+      MethodSettings:
+        - ResourcePath: "/*"
+          HttpMethod: "*"
+          CachingEnabled: true
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: fn/
+      Events:
+        List:
+          Type: Api
+          Properties:
+            RestApiId: !Ref Api
+            Path: /things
+            Method: GET
+            RequestParameters:
+              - method.request.querystring.plain
+              - method.request.querystring.cached:
+                  Caching: true
+              - method.request.header.notCached:
+                  Required: true
+                  Caching: false
+`)
+	route := rec.apis[0].Routes[0]
+	if !route.Cache || strings.Join(route.CacheKeys, ",") != "method.request.querystring.cached" {
+		t.Fatalf("route = %+v, want only the Caching: true parameter as a cache key", route)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	xraysvc "github.com/aws/aws-sdk-go-v2/service/xray"
+	"github.com/aws/aws-xray-sdk-go/v2/strategy/sampling"
 	"github.com/aws/aws-xray-sdk-go/v2/xray"
 )
 
@@ -72,7 +73,13 @@ func TestDaemonStitchesSegmentsAndServesReadAPI(t *testing.T) {
 	conn.Close()
 
 	// And a whole segment from the real X-Ray SDK.
-	if err := xray.Configure(xray.Config{DaemonAddr: addr}); err != nil {
+	// Sample every segment: the default rule samples one a second, so a
+	// repeated run (-count=2) would otherwise send nothing.
+	all, err := sampling.NewLocalizedStrategyFromJSONBytes([]byte(`{"version":2,"default":{"fixed_target":1,"rate":1.0}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := xray.Configure(xray.Config{DaemonAddr: addr, SamplingStrategy: all}); err != nil {
 		t.Fatal(err)
 	}
 	ctx, seg := xray.BeginSegment(context.Background(), "sdk-service")

@@ -167,10 +167,30 @@ func (f functions) Build(ctx context.Context, baseDir string, dirs []string) (ma
 }
 
 func (f functions) AddFunction(_ context.Context, s stack.FunctionSpec) error {
-	return f.host.AddFunction(lambdahost.FunctionConfig{
+	cfg, err := functionConfig(s)
+	if err != nil {
+		return err
+	}
+	return f.host.AddFunction(cfg)
+}
+
+// functionConfig maps a template function onto the Lambda host's settings.
+func functionConfig(s stack.FunctionSpec) (lambdahost.FunctionConfig, error) {
+	cfg := lambdahost.FunctionConfig{
 		Name: s.Name, ARN: s.ARN, Binary: s.Binary, Env: s.Env, Timeout: s.Timeout, Memory: s.Memory,
-		ReservedConcurrency: s.ReservedConcurrency, LogGroup: s.LogGroup, OnFailure: s.OnFailureARN,
-	})
+		LogGroup: s.LogGroup, DeadLetterARN: s.DeadLetterARN, OnFailure: s.OnFailureARN,
+		MaxRetryAttempts: s.MaxRetryAttempts, MaxEventAge: s.MaxEventAge,
+	}
+	if rc := s.ReservedConcurrency; rc != nil {
+		if *rc == 0 {
+			// Lambda throttles every invocation of such a function; the host
+			// has no way to express that yet, and running it unthrottled
+			// would hide what AWS does.
+			return cfg, fmt.Errorf("function %s: ReservedConcurrentExecutions: 0 (throttle every invocation) is not supported by the local Lambda host", s.Name)
+		}
+		cfg.ReservedConcurrency = *rc
+	}
+	return cfg, nil
 }
 
 // lambdaInvoker serves API Gateway's and EventBridge's calls into the Lambda host.

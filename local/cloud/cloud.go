@@ -188,8 +188,8 @@ func (c *Cloud) startServices() error {
 		Region: region, Endpoint: c.EdgeURL, XRayDaemon: c.XRayUDP, Logs: c.Logs,
 		AsyncRetryDelay: c.cfg.AsyncRetryDelay,
 		OnInvoke:        func(rec lambdahost.InvokeRecord) { recordInvoke(c.XRay, rec) },
-		Deliver: func(ctx context.Context, arn string, body []byte) error {
-			return q.SendMessage(ctx, arn, string(body), nil)
+		Deliver: func(ctx context.Context, arn string, body []byte, attrs map[string]string) error {
+			return q.SendMessage(ctx, arn, string(body), attrs)
 		},
 	})
 	li := lambdaInvoker{c.Lambda}
@@ -341,6 +341,14 @@ func (c *Cloud) stackMap() map[string]any {
 		out["LocalUser"] = map[string]any{"username": c.cfg.User.Username, "password": c.cfg.User.Password}
 	}
 	return out
+}
+
+// FlushAPICaches empties every API stage's cache, as API Gateway's
+// FlushStageCache does.
+func (c *Cloud) FlushAPICaches() {
+	for _, g := range c.gateways {
+		g.FlushCache()
+	}
 }
 
 // Close stops everything, gateways first so no new work arrives.

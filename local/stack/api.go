@@ -67,6 +67,22 @@ func (d *deployer) declareAPI(r *template.Resource) error {
 		if n, ok := num(m, "CacheTtlInSeconds"); ok {
 			ms.ttl = time.Duration(n) * time.Second
 		}
+		// API Gateway's per-key invalidation settings. CloudFormation's
+		// Stage MethodSetting has no such properties (cfn-lint rejects them,
+		// and on AWS they are set with UpdateStage), so templates meant for
+		// AWS leave them out and get API Gateway's defaults: authorization
+		// required, SUCCEED_WITH_RESPONSE_HEADER.
+		if _, ok := m["RequireAuthorizationForCacheControl"]; ok {
+			v := boolean(m, "RequireAuthorizationForCacheControl")
+			ms.requireAuth = &v
+		}
+		switch v := str(m, "UnauthorizedCacheControlHeaderStrategy"); v {
+		case "", apigw.FailWith403, apigw.SucceedWithResponseHeader, apigw.SucceedWithoutResponseHeader:
+			ms.strategy = v
+		default:
+			return fmt.Errorf("MethodSettings: UnauthorizedCacheControlHeaderStrategy %q is not one of %s, %s, %s", v,
+				apigw.FailWith403, apigw.SucceedWithResponseHeader, apigw.SucceedWithoutResponseHeader)
+		}
 		if ms.path == "/*" && ms.method == "*" {
 			if n, ok := num(m, "ThrottlingRateLimit"); ok {
 				a.cfg.ThrottleRate = n
@@ -160,8 +176,17 @@ func cfgMap(v any) map[string]any {
 
 // setting returns the most specific method setting for a route.
 func (a *apiState) setting(route apigw.Route) (methodSetting, bool) {
+	return a.mostSpecific(route, func(methodSetting) bool { return true })
+}
+
+// mostSpecific returns the most specific method setting for a route among
+// those for which has is true.
+func (a *apiState) mostSpecific(route apigw.Route, has func(methodSetting) bool) (methodSetting, bool) {
 	best, score := methodSetting{}, -1
 	for _, m := range a.methods {
+		if !has(m) {
+			continue
+		}
 		s := 0
 		switch {
 		case m.path == route.Path:
@@ -184,6 +209,19 @@ func (a *apiState) setting(route apigw.Route) (methodSetting, bool) {
 	return best, score >= 0
 }
 
+// cacheControl applies the per-key invalidation settings to a cached route:
+// each comes from the most specific method setting that sets it.
+func (a *apiState) cacheControl(route *apigw.Route) {
+	route.RequireAuthorizationForCacheControl = true
+	if ms, ok := a.mostSpecific(*route, func(m methodSetting) bool { return m.requireAuth != nil }); ok {
+		route.RequireAuthorizationForCacheControl = *ms.requireAuth
+	}
+	route.UnauthorizedCacheControlHeaderStrategy = apigw.SucceedWithResponseHeader
+	if ms, ok := a.mostSpecific(*route, func(m methodSetting) bool { return m.strategy != "" }); ok {
+		route.UnauthorizedCacheControlHeaderStrategy = ms.strategy
+	}
+}
+
 func (d *deployer) startAPIs(ctx context.Context) error {
 	ids := make([]string, 0, len(d.apis))
 	for id := range d.apis {
@@ -196,6 +234,7 @@ func (d *deployer) startAPIs(ctx context.Context) error {
 			if ms, ok := a.setting(route); ok && a.cacheOn && ms.caching && route.Method == "GET" {
 				a.cfg.Routes[i].Cache = true
 				a.cfg.Routes[i].CacheTTL = ms.ttl
+				a.cacheControl(&a.cfg.Routes[i])
 			}
 		}
 		if d.svc.APIs == nil {

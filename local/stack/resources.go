@@ -409,7 +409,8 @@ func (d *deployer) createFunction(ctx context.Context, r *template.Resource, p m
 		spec.Memory = int(n)
 	}
 	if n, ok := num(p, "ReservedConcurrentExecutions"); ok {
-		spec.ReservedConcurrency = int(n)
+		rc := int(n)
+		spec.ReservedConcurrency = &rc
 	}
 	for k, v := range obj(obj(p, "Environment"), "Variables") {
 		spec.Env[k] = fmt.Sprint(v)
@@ -423,9 +424,20 @@ func (d *deployer) createFunction(ctx context.Context, r *template.Resource, p m
 		if t := str(dlq, "Type"); t != "SQS" {
 			return fmt.Errorf("DeadLetterQueue type %q is not supported locally (only SQS)", t)
 		}
-		spec.OnFailureARN = str(dlq, "TargetArn")
+		spec.DeadLetterARN = str(dlq, "TargetArn")
 	}
-	if dest := obj(obj(obj(p, "EventInvokeConfig"), "DestinationConfig"), "OnFailure"); dest != nil {
+	eic := obj(p, "EventInvokeConfig")
+	if n, ok := num(eic, "MaximumRetryAttempts"); ok {
+		retries := int(n)
+		spec.MaxRetryAttempts = &retries
+	}
+	if n, ok := num(eic, "MaximumEventAgeInSeconds"); ok {
+		spec.MaxEventAge = time.Duration(n) * time.Second
+	}
+	if dest := obj(obj(eic, "DestinationConfig"), "OnFailure"); dest != nil {
+		if t := str(dest, "Type"); t != "" && t != "SQS" {
+			return fmt.Errorf("EventInvokeConfig OnFailure destination type %q is not supported locally (only SQS)", t)
+		}
 		spec.OnFailureARN = str(dest, "Destination")
 	}
 	if err := d.svc.Functions.AddFunction(ctx, spec); err != nil {

@@ -125,10 +125,21 @@ type FunctionSpec struct {
 	Env                 map[string]string
 	Timeout             time.Duration
 	Memory              int
-	ReservedConcurrency int
-	OnFailureARN        string // SQS DLQ for async invocations
-	LogGroup            string
-	Tracing             bool
+	// ReservedConcurrency is ReservedConcurrentExecutions; nil when unset.
+	// Zero is meaningful: every invocation is throttled.
+	ReservedConcurrency *int
+	// DeadLetterARN is the SQS queue of DeadLetterQueue: it receives the
+	// original event of an async invocation that was given up.
+	DeadLetterARN string
+	// OnFailureARN is the SQS queue of EventInvokeConfig's OnFailure
+	// destination: it receives an invocation record.
+	OnFailureARN string
+	// MaxRetryAttempts and MaxEventAge come from EventInvokeConfig; nil and
+	// zero mean Lambda's defaults.
+	MaxRetryAttempts *int
+	MaxEventAge      time.Duration
+	LogGroup         string
+	Tracing          bool // Tracing: Active
 }
 
 // StateMachineCreator creates state machines.
@@ -205,6 +216,10 @@ type methodSetting struct {
 	path, method string
 	caching      bool
 	ttl          time.Duration
+	// requireAuth and strategy are API Gateway's cache-control settings; nil
+	// and "" when the entry does not set them.
+	requireAuth *bool
+	strategy    string
 }
 
 // Deploy creates every resource of t in svc.

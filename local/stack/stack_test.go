@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dragons-dev/dragons/local/apigw"
 	"github.com/dragons-dev/dragons/local/template"
@@ -137,8 +138,10 @@ func TestDeployTheProjectTemplate(t *testing.T) {
 		t.Fatalf("submit = %+v", submit)
 	}
 	audit := rec.functions["AuditDragonFunction"]
-	if !strings.HasSuffix(audit.OnFailureARN, ":dragons-audit-dlq") {
-		t.Fatalf("audit DLQ = %q", audit.OnFailureARN)
+	// DeadLetterQueue is the function's dead-letter queue, not an OnFailure
+	// destination: the two receive different messages.
+	if !strings.HasSuffix(audit.DeadLetterARN, ":dragons-audit-dlq") || audit.OnFailureARN != "" {
+		t.Fatalf("audit DLQ = %q, OnFailure = %q", audit.DeadLetterARN, audit.OnFailureARN)
 	}
 	rule := rec.rules["dragons-audit-dragon-added"]
 	if rule.Bus != "dragons" || !strings.Contains(rule.Pattern, `"DragonAdded"`) || len(rule.Targets) != 1 ||
@@ -162,6 +165,11 @@ func TestDeployTheProjectTemplate(t *testing.T) {
 	list := routes["GET /dragons"]
 	if !list.Cache || list.CacheTTL.Seconds() != 60 || strings.Join(list.CacheKeys, ",") != "method.request.querystring.dragonName,method.request.querystring.family" {
 		t.Fatalf("GET /dragons = %+v", list)
+	}
+	// CloudFormation cannot set the per-key invalidation settings, so API
+	// Gateway's defaults apply: Cognito users' max-age=0 is ignored.
+	if !list.RequireAuthorizationForCacheControl || list.UnauthorizedCacheControlHeaderStrategy != apigw.SucceedWithResponseHeader {
+		t.Fatalf("GET /dragons cache control = %+v", list)
 	}
 	if routes["POST /dragons"].Cache || routes["GET /dragons/executions/{id}"].Cache {
 		t.Fatal("a route other than GET /dragons is cached")
@@ -227,6 +235,15 @@ func TestDecodeResourcePath(t *testing.T) {
 // deployDoc deploys a template document whose functions' CodeUri is "fn/".
 func deployDoc(t *testing.T, doc string) (*Stack, *recorder) {
 	t.Helper()
+	st, rec, err := tryDeployDoc(t, doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st, rec
+}
+
+func tryDeployDoc(t *testing.T, doc string) (*Stack, *recorder, error) {
+	t.Helper()
 	dir := t.TempDir()
 	if err := os.Mkdir(filepath.Join(dir, "fn"), 0o755); err != nil {
 		t.Fatal(err)
@@ -237,10 +254,7 @@ func deployDoc(t *testing.T, doc string) (*Stack, *recorder) {
 	}
 	rec := newRecorder()
 	st, err := Deploy(context.Background(), tp, rec.services(), Options{BaseDir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return st, rec
+	return st, rec, err
 }
 
 func TestOnlyCachingTrueParametersAreCacheKeys(t *testing.T) {
@@ -277,5 +291,96 @@ Resources:
 	route := rec.apis[0].Routes[0]
 	if !route.Cache || strings.Join(route.CacheKeys, ",") != "method.request.querystring.cached" {
 		t.Fatalf("route = %+v, want only the Caching: true parameter as a cache key", route)
+	}
+}
+
+func TestCacheControlMethodSettings(t *testing.T) {
+	doc := `
+Resources:
+  Api:
+    Type: AWS::Serverless::Api
+    Properties:
+      StageName: v1
+      CacheClusterEnabled: true
+      MethodSettings:
+        - ResourcePath: "/*"
+          HttpMethod: "*"
+          CachingEnabled: true
+          UnauthorizedCacheControlHeaderStrategy: FAIL_WITH_403
+        - ResourcePath: "/~1open"
+          HttpMethod: GET
+          CachingEnabled: true
+          RequireAuthorizationForCacheControl: false
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: fn/
+      Events:
+        Open:
+          Type: Api
+          Properties: {RestApiId: !Ref Api, Path: /open, Method: GET}
+        Closed:
+          Type: Api
+          Properties: {RestApiId: !Ref Api, Path: /closed, Method: GET}
+`
+	_, rec := deployDoc(t, doc)
+	routes := map[string]apigw.Route{}
+	for _, r := range rec.apis[0].Routes {
+		routes[r.Path] = r
+	}
+	if r := routes["/open"]; r.RequireAuthorizationForCacheControl || r.UnauthorizedCacheControlHeaderStrategy != apigw.FailWith403 {
+		t.Errorf("/open = %+v", r)
+	}
+	if r := routes["/closed"]; !r.RequireAuthorizationForCacheControl || r.UnauthorizedCacheControlHeaderStrategy != apigw.FailWith403 {
+		t.Errorf("/closed = %+v", r)
+	}
+	if _, _, err := tryDeployDoc(t, strings.Replace(doc, "FAIL_WITH_403", "FAIL_SOMETIMES", 1)); err == nil || !strings.Contains(err.Error(), "FAIL_SOMETIMES") {
+		t.Fatalf("an unknown strategy: %v", err)
+	}
+}
+
+func TestFunctionAsyncSettings(t *testing.T) {
+	_, rec := deployDoc(t, `
+Resources:
+  Q:
+    Type: AWS::SQS::Queue
+    Properties: {QueueName: failures}
+  D:
+    Type: AWS::SQS::Queue
+    Properties: {QueueName: dead}
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: fn/
+      Tracing: Active
+      ReservedConcurrentExecutions: 0
+      DeadLetterQueue:
+        Type: SQS
+        TargetArn: !GetAtt D.Arn
+      EventInvokeConfig:
+        MaximumRetryAttempts: 0
+        MaximumEventAgeInSeconds: 120
+        DestinationConfig:
+          OnFailure:
+            Type: SQS
+            Destination: !GetAtt Q.Arn
+  Plain:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: fn/
+`)
+	fn := rec.functions["Fn"]
+	if !strings.HasSuffix(fn.DeadLetterARN, ":dead") || !strings.HasSuffix(fn.OnFailureARN, ":failures") {
+		t.Errorf("DLQ %q, OnFailure %q", fn.DeadLetterARN, fn.OnFailureARN)
+	}
+	if fn.MaxRetryAttempts == nil || *fn.MaxRetryAttempts != 0 || fn.MaxEventAge != 2*time.Minute || !fn.Tracing {
+		t.Errorf("async settings = %+v", fn)
+	}
+	if fn.ReservedConcurrency == nil || *fn.ReservedConcurrency != 0 {
+		t.Errorf("ReservedConcurrentExecutions: 0 was lost: %v", fn.ReservedConcurrency)
+	}
+	plain := rec.functions["Plain"]
+	if plain.MaxRetryAttempts != nil || plain.MaxEventAge != 0 || plain.ReservedConcurrency != nil || plain.Tracing {
+		t.Errorf("defaults = %+v", plain)
 	}
 }

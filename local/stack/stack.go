@@ -119,12 +119,12 @@ type FunctionCreator interface {
 
 // FunctionSpec describes a function.
 type FunctionSpec struct {
-	LogicalID           string
-	Name, ARN           string
-	Binary              string
-	Env                 map[string]string
-	Timeout             time.Duration
-	Memory              int
+	LogicalID string
+	Name, ARN string
+	Binary    string
+	Env       map[string]string
+	Timeout   time.Duration
+	Memory    int
 	// ReservedConcurrency is ReservedConcurrentExecutions; nil when unset.
 	// Zero is meaningful: every invocation is throttled.
 	ReservedConcurrency *int

@@ -243,14 +243,16 @@ func (a *apiStarter) StartAPI(ctx context.Context, cfg apigw.Config, auths map[s
 		return "", err
 	}
 	addr := a.addr
-	if len(a.c.gateways) > 0 {
+	if len(a.c.apiGateways()) > 0 {
 		addr = "127.0.0.1:0" // only the first API gets the configured address
 	}
 	bound, err := gw.Start(addr)
 	if err != nil {
 		return "", err
 	}
+	a.c.mu.Lock()
 	a.c.gateways = append(a.c.gateways, gw)
+	a.c.mu.Unlock()
 	return "http://" + bound, nil
 }
 

@@ -79,8 +79,10 @@ type User struct {
 
 // Cloud is a running local cloud.
 type Cloud struct {
-	cfg     Config
-	log     *slog.Logger
+	cfg Config
+	log *slog.Logger
+	// EdgeURL, APIURL, XRayUDP and Stack are written (under mu) while Start
+	// runs and the edge already serves; read them once Start has returned.
 	EdgeURL string
 	APIURL  string
 	XRayUDP string
@@ -136,7 +138,9 @@ func Start(ctx context.Context, cfg Config) (c *Cloud, err error) {
 	if err != nil {
 		return nil, err
 	}
+	c.mu.Lock()
 	c.EdgeURL = "http://" + edgeAddr
+	c.mu.Unlock()
 	if err := c.startServices(); err != nil {
 		return nil, err
 	}
@@ -168,9 +172,13 @@ func (c *Cloud) startServices() error {
 		return fmt.Errorf("start logs: %w", err)
 	}
 	c.XRay = tracing.New(tracing.Options{Log: c.log.With("component", "xray")})
-	if c.XRayUDP, err = c.XRay.ListenUDP("127.0.0.1:0"); err != nil {
+	xrayAddr, err := c.XRay.ListenUDP("127.0.0.1:0")
+	if err != nil {
 		return err
 	}
+	c.mu.Lock()
+	c.XRayUDP = xrayAddr
+	c.mu.Unlock()
 	if c.S3, err = objstore.New(objstore.Options{DataDir: c.dir("s3"), Region: region, Logger: c.log.With("component", "s3")}); err != nil {
 		return fmt.Errorf("start s3: %w", err)
 	}
@@ -263,15 +271,24 @@ func (c *Cloud) deploy(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("deploy %s: %w", c.cfg.Template, err)
 	}
-	c.Stack = st
-	for _, id := range sortedAPIs(st) {
-		c.APIURL = st.APIURLs[id]
-		break
-	}
+	c.publish(st)
 	if err := c.seed(ctx); err != nil {
 		return err
 	}
 	return c.ensureUsers(ctx)
+}
+
+// publish makes a deployed stack visible, under c.mu: /_local/health and
+// /_local/stack are served while the deployment runs.
+func (c *Cloud) publish(st *stack.Stack) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.Stack = st
+	c.APIURL = ""
+	for _, id := range sortedAPIs(st) {
+		c.APIURL = st.APIURLs[id]
+		break
+	}
 }
 
 func sortedAPIs(st *stack.Stack) []string {
@@ -304,7 +321,7 @@ func (c *Cloud) seed(ctx context.Context) error {
 
 func (c *Cloud) health() map[string]any {
 	c.mu.Lock()
-	ready := c.ready
+	ready, edgeURL, apiURL, xrayUDP := c.ready, c.EdgeURL, c.APIURL, c.XRayUDP
 	c.mu.Unlock()
 	services := map[string]string{}
 	for _, s := range []string{"s3", "sqs", "events", "ssm", "cognito-idp", "states", "lambda", "apigateway", "xray", "logs"} {
@@ -312,9 +329,9 @@ func (c *Cloud) health() map[string]any {
 	}
 	return map[string]any{
 		"ready":    ready,
-		"edge":     c.EdgeURL,
-		"api":      c.APIURL,
-		"xrayUdp":  c.XRayUDP,
+		"edge":     edgeURL,
+		"api":      apiURL,
+		"xrayUdp":  xrayUDP,
 		"region":   c.cfg.Region,
 		"services": services,
 		"uptime":   time.Since(c.started).Round(time.Millisecond).String(),
@@ -324,29 +341,38 @@ func (c *Cloud) health() map[string]any {
 // stackMap maps each logical id to its physical id, ARN or URL.
 func (c *Cloud) stackMap() map[string]any {
 	out := map[string]any{}
-	if c.Stack == nil {
+	c.mu.Lock()
+	st, apiURL, edgeURL := c.Stack, c.APIURL, c.EdgeURL
+	c.mu.Unlock()
+	if st == nil {
 		return out
 	}
-	for id, r := range c.Stack.Resources {
+	for id, r := range st.Resources {
 		entry := map[string]any{"type": r.Type, "physicalId": r.Ref}
 		for k, v := range r.Attrs {
 			entry[k] = v
 		}
 		out[id] = entry
 	}
-	out["Outputs"] = c.Stack.Outputs
-	out["ApiUrl"] = c.APIURL
-	out["EdgeUrl"] = c.EdgeURL
+	out["Outputs"] = st.Outputs
+	out["ApiUrl"] = apiURL
+	out["EdgeUrl"] = edgeURL
 	if c.cfg.User.Username != "" {
 		out["LocalUser"] = map[string]any{"username": c.cfg.User.Username, "password": c.cfg.User.Password}
 	}
 	return out
 }
 
+func (c *Cloud) apiGateways() []*apigw.Gateway {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]*apigw.Gateway(nil), c.gateways...)
+}
+
 // FlushAPICaches empties every API stage's cache, as API Gateway's
 // FlushStageCache does.
 func (c *Cloud) FlushAPICaches() {
-	for _, g := range c.gateways {
+	for _, g := range c.apiGateways() {
 		g.FlushCache()
 	}
 }
@@ -354,7 +380,7 @@ func (c *Cloud) FlushAPICaches() {
 // Close stops everything, gateways first so no new work arrives.
 func (c *Cloud) Close(ctx context.Context) error {
 	var errs []error
-	for _, g := range c.gateways {
+	for _, g := range c.apiGateways() {
 		errs = append(errs, g.Close(ctx))
 	}
 	if c.Edge != nil {

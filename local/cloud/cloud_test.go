@@ -1,0 +1,61 @@
+package cloud
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"sync"
+	"testing"
+
+	"github.com/dragons-dev/dragons/local/stack"
+)
+
+// TestHealthAndStackWhileDeploying reads /_local/health and /_local/stack
+// while a deployment publishes its stack; run with -race.
+func TestHealthAndStackWhileDeploying(t *testing.T) {
+	c, err := Start(context.Background(), Config{Ephemeral: true, EdgeAddr: "127.0.0.1:0", APIAddr: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(context.Background())
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	for _, path := range []string{"/_local/health", "/_local/stack"} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				resp, err := http.Get(c.EdgeURL + path)
+				if err != nil {
+					t.Errorf("GET %s: %v", path, err)
+					return
+				}
+				resp.Body.Close()
+			}
+		}()
+	}
+	for i := 0; i < 50; i++ {
+		c.publish(&stack.Stack{Resources: map[string]*stack.Resource{"B": {Type: "AWS::S3::Bucket", Ref: "b"}},
+			APIURLs: map[string]string{"Api": "http://127.0.0.1:1"}})
+	}
+	close(stop)
+	wg.Wait()
+
+	resp, err := http.Get(c.EdgeURL + "/_local/health")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var h map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&h); err != nil {
+		t.Fatal(err)
+	}
+	if h["api"] != "http://127.0.0.1:1" || h["edge"] != c.EdgeURL || h["region"] != "us-east-1" {
+		t.Fatalf("health = %v", h)
+	}
+}

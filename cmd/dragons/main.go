@@ -72,6 +72,7 @@ func up(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	user := cloud.DefaultUser()
 	c, err := cloud.Start(ctx, cloud.Config{
 		Template: *tmpl, DataDir: *dataDir, Ephemeral: *ephemeral, EdgeAddr: *edgeAddr, APIAddr: *apiAddr, Logger: logger,
+		Region: region(os.Getenv),
 		Seed: seed.Dragons(), SeedBucketParam: "/dragons/bucket", SeedKeyParam: "/dragons/key", User: user,
 	})
 	if err != nil {
@@ -90,6 +91,7 @@ func up(ctx context.Context, args []string, stdout, stderr io.Writer) error {
   API        %s
   Edge       %s   (AWS_ENDPOINT_URL for the AWS CLI, SDKs and boto3)
   X-Ray UDP  %s
+  Region     %s
   User       %s / %s
   Token      dragons token --edge-addr %s
 
@@ -104,7 +106,7 @@ Bearer token (valid for one hour):
 %s
 
 Press Ctrl-C to stop.
-`, time.Since(began).Round(time.Millisecond), c.APIURL, c.EdgeURL, c.XRayUDP, user.Username, user.Password,
+`, time.Since(began).Round(time.Millisecond), c.APIURL, c.EdgeURL, c.XRayUDP, c.Stack.Region, user.Username, user.Password,
 		trimScheme(c.EdgeURL), trimScheme(c.EdgeURL), c.APIURL, c.APIURL, tok)
 	<-ctx.Done()
 	fmt.Fprintln(stdout, "\nshutting down")
@@ -145,6 +147,14 @@ func token(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	fmt.Fprintln(stdout, tok)
 	return nil
+}
+
+// region is the local cloud's region: AWS_REGION, or us-east-1.
+func region(getenv func(string) string) string {
+	if r := strings.TrimSpace(getenv("AWS_REGION")); r != "" {
+		return r
+	}
+	return "us-east-1"
 }
 
 func trimScheme(u string) string {

@@ -340,10 +340,10 @@ func (c *Cloud) health() map[string]any {
 
 // stackMap maps each logical id to its physical id, ARN or URL.
 func (c *Cloud) stackMap() map[string]any {
-	out := map[string]any{}
 	c.mu.Lock()
 	st, apiURL, edgeURL := c.Stack, c.APIURL, c.EdgeURL
 	c.mu.Unlock()
+	out := map[string]any{"EdgeUrl": edgeURL, "Region": c.cfg.Region}
 	if st == nil {
 		return out
 	}
@@ -356,7 +356,6 @@ func (c *Cloud) stackMap() map[string]any {
 	}
 	out["Outputs"] = st.Outputs
 	out["ApiUrl"] = apiURL
-	out["EdgeUrl"] = edgeURL
 	if c.cfg.User.Username != "" {
 		out["LocalUser"] = map[string]any{"username": c.cfg.User.Username, "password": c.cfg.User.Password}
 	}

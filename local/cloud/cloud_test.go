@@ -59,3 +59,23 @@ func TestHealthAndStackWhileDeploying(t *testing.T) {
 		t.Fatalf("health = %v", h)
 	}
 }
+
+func TestRegionIsServed(t *testing.T) {
+	c, err := Start(context.Background(), Config{Ephemeral: true, EdgeAddr: "127.0.0.1:0", APIAddr: "127.0.0.1:0", Region: "eu-west-2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(context.Background())
+	for path, key := range map[string]string{"/_local/health": "region", "/_local/stack": "Region"} {
+		resp, err := http.Get(c.EdgeURL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m map[string]any
+		err = json.NewDecoder(resp.Body).Decode(&m)
+		resp.Body.Close()
+		if err != nil || m[key] != "eu-west-2" {
+			t.Fatalf("%s: %v %v", path, m, err)
+		}
+	}
+}

@@ -19,8 +19,8 @@ func DefaultUser() User {
 }
 
 // FetchToken signs the local user in through Cognito's InitiateAuth
-// (USER_PASSWORD_AUTH) on the edge and returns the ID token. The app client and
-// the user's credentials are read from the edge's /_local/stack.
+// (USER_PASSWORD_AUTH) on the edge and returns the ID token. The app client, the
+// user's credentials and the region are read from the edge's /_local/stack.
 func FetchToken(ctx context.Context, edgeURL string) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
@@ -54,7 +54,13 @@ func FetchToken(ctx context.Context, edgeURL string) (string, error) {
 	if clientID == "" {
 		return "", fmt.Errorf("the stack at %s has no Cognito user pool client", edgeURL)
 	}
-	c := cip.New(cip.Options{Region: "us-east-1", BaseEndpoint: aws.String(edgeURL),
+	region := "us-east-1"
+	if raw, ok := st["Region"]; ok {
+		if err := json.Unmarshal(raw, &region); err != nil || region == "" {
+			return "", fmt.Errorf("the local cloud at %s reports no region", edgeURL)
+		}
+	}
+	c := cip.New(cip.Options{Region: region, BaseEndpoint: aws.String(edgeURL),
 		Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")})
 	out, err := c.InitiateAuth(ctx, &cip.InitiateAuthInput{
 		AuthFlow:       ciptypes.AuthFlowTypeUserPasswordAuth,

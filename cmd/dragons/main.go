@@ -73,7 +73,7 @@ func up(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	c, err := cloud.Start(ctx, cloud.Config{
 		Template: *tmpl, DataDir: *dataDir, Ephemeral: *ephemeral, EdgeAddr: *edgeAddr, APIAddr: *apiAddr, Logger: logger,
 		Region: region(os.Getenv),
-		Seed: seed.Dragons(), SeedBucketParam: "/dragons/bucket", SeedKeyParam: "/dragons/key", User: user,
+		Seed:   seed.Dragons(), SeedBucketParam: "/dragons/bucket", SeedKeyParam: "/dragons/key", User: user,
 	})
 	if err != nil {
 		return err

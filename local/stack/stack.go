@@ -273,6 +273,15 @@ func Deploy(ctx context.Context, t *template.Template, svc Services, opts Option
 	}
 	for name, o := range t.Outputs {
 		m, _ := o.(map[string]any)
+		if cond, _ := m["Condition"].(string); cond != "" {
+			ok, err := d.res.Condition(cond)
+			if err != nil {
+				return nil, fmt.Errorf("output %s: %w", name, err)
+			}
+			if !ok {
+				continue // as CloudFormation: the output does not exist
+			}
+		}
 		v, err := d.res.Resolve(m["Value"])
 		if err != nil {
 			return nil, fmt.Errorf("output %s: %w", name, err)

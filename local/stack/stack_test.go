@@ -384,3 +384,34 @@ Resources:
 		t.Errorf("defaults = %+v", plain)
 	}
 }
+
+func TestOutputsFollowTheirConditions(t *testing.T) {
+	st, _ := deployDoc(t, `
+Parameters:
+  Env:
+    Type: String
+    Default: dev
+Conditions:
+  IsProd: !Equals [!Ref Env, prod]
+Resources:
+  Q:
+    Type: AWS::SQS::Queue
+    Properties: {QueueName: q}
+  ProdQ:
+    Type: AWS::SQS::Queue
+    Condition: IsProd
+    Properties: {QueueName: prod-q}
+Outputs:
+  QueueUrl:
+    Value: !Ref Q
+  ProdQueueUrl:
+    Condition: IsProd
+    Value: !Ref ProdQ
+`)
+	if _, ok := st.Outputs["ProdQueueUrl"]; ok {
+		t.Fatalf("an output whose condition is false was created: %v", st.Outputs)
+	}
+	if st.Outputs["QueueUrl"] != "http://edge/000000000000/q" {
+		t.Fatalf("outputs = %v", st.Outputs)
+	}
+}

@@ -52,3 +52,18 @@ func TestThroughEdge(t *testing.T) {
 		t.Fatalf("query ReceiveMessage through the edge: %d %s", resp.StatusCode, body)
 	}
 }
+
+// TestSuiteRunsThroughEdge checks that newEnv, which the SDK suite uses, serves
+// through the edge: the endpoint answers the edge's own /_local/health.
+func TestSuiteRunsThroughEdge(t *testing.T) {
+	e := newEnv(t, Options{})
+	e.createQueue(t, "edge-suite", nil)
+	resp, err := http.Get(e.srv.URL + "/_local/health")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("GET /_local/health = %d, want the edge's 503 (no health function set)", resp.StatusCode)
+	}
+}

@@ -9,9 +9,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/dragons-dev/dragons/local/edge"
 )
 
-// testEnv is a service behind an httptest server with an SDK client pointed at it.
+// testEnv is a service behind the edge on an httptest server, registered as the
+// local cloud registers it (X-Amz-Target prefix AmazonSQS for the JSON protocol,
+// SigV4 service sqs for the query protocol), with an SDK client pointed at it.
 type testEnv struct {
 	svc *Service
 	srv *httptest.Server
@@ -24,7 +28,10 @@ func newEnv(t testing.TB, opts Options) *testEnv {
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
-	srv := httptest.NewServer(svc)
+	e := edge.New(nil)
+	e.HandleTarget("AmazonSQS", svc)
+	e.Handle("sqs", svc)
+	srv := httptest.NewServer(e)
 	svc.SetEndpoint(srv.URL)
 	t.Cleanup(func() {
 		srv.Close()

@@ -9,11 +9,19 @@ import (
 	"testing"
 )
 
-// queryCall posts a query-protocol form and returns the status and body.
+// queryCall posts a query-protocol form, signed for sqs as clients sign it (the
+// edge routes query requests by their SigV4 scope), and returns the status and
+// body.
 func queryCall(t *testing.T, endpoint string, form url.Values) (int, string) {
 	t.Helper()
 	form.Set("Version", "2012-11-05")
-	resp, err := http.Post(endpoint, "application/x-www-form-urlencoded; charset=utf-8", strings.NewReader(form.Encode()))
+	req, err := http.NewRequest(http.MethodPost, endpoint, strings.NewReader(form.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
+	req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/sqs/aws4_request, SignedHeaders=host, Signature=00")
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

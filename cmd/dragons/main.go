@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"sort"
 	"strings"
 	"syscall"
 	"time"
@@ -83,9 +84,7 @@ func up(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		_ = c.Close(context.Background())
 		return fmt.Errorf("get a token for the local user: %w", err)
 	}
-	if len(c.Stack.Ignored) > 0 {
-		fmt.Fprintf(stdout, "Template resources with no local behaviour (ignored): %s\n\n", strings.Join(c.Stack.Ignored, ", "))
-	}
+	fmt.Fprint(stdout, ignoredReport(c.Stack.Ignored, c.Stack.IgnoredProperties))
 	fmt.Fprintf(stdout, `Dragons local cloud ready in %s
 
   API        %s
@@ -147,6 +146,42 @@ func token(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	fmt.Fprintln(stdout, tok)
 	return nil
+}
+
+// ignoredReport lists the template's resources with no local behaviour and,
+// grouped by property and reason, the properties accepted but not applied.
+func ignoredReport(resources, props []string) string {
+	var b strings.Builder
+	if len(resources) > 0 {
+		fmt.Fprintf(&b, "Template resources with no local behaviour (ignored): %s\n\n", strings.Join(resources, ", "))
+	}
+	if len(props) == 0 {
+		return b.String()
+	}
+	type group struct {
+		what      string
+		resources []string
+	}
+	var groups []*group
+	byWhat := map[string]*group{}
+	for _, p := range props {
+		res, rest, _ := strings.Cut(p, ".")
+		g := byWhat[rest]
+		if g == nil {
+			g = &group{what: rest}
+			byWhat[rest] = g
+			groups = append(groups, g)
+		}
+		g.resources = append(g.resources, res)
+	}
+	sort.Slice(groups, func(i, j int) bool { return groups[i].what < groups[j].what })
+	b.WriteString("Template properties accepted but not applied locally:\n")
+	for _, g := range groups {
+		prop, reason, _ := strings.Cut(g.what, ": ")
+		fmt.Fprintf(&b, "  %s (%s): %s\n", prop, strings.Join(g.resources, ", "), reason)
+	}
+	b.WriteString("\n")
+	return b.String()
 }
 
 // region is the local cloud's region: AWS_REGION, or us-east-1.

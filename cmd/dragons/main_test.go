@@ -15,3 +15,23 @@ func TestRegionComesFromAWSRegion(t *testing.T) {
 		}
 	}
 }
+
+func TestIgnoredReportGroupsProperties(t *testing.T) {
+	got := ignoredReport([]string{"Alarm"}, []string{
+		"Bucket.Tags: tags are not kept",
+		"FnA.Policies: IAM is not enforced locally",
+		"FnB.Policies: IAM is not enforced locally",
+		"FnB.LoggingConfig.LogFormat: function output is stored as written",
+	})
+	want := "Template resources with no local behaviour (ignored): Alarm\n\n" +
+		"Template properties accepted but not applied locally:\n" +
+		"  LoggingConfig.LogFormat (FnB): function output is stored as written\n" +
+		"  Policies (FnA, FnB): IAM is not enforced locally\n" +
+		"  Tags (Bucket): tags are not kept\n\n"
+	if got != want {
+		t.Fatalf("report =\n%s\nwant\n%s", got, want)
+	}
+	if ignoredReport(nil, nil) != "" {
+		t.Fatal("an empty report printed something")
+	}
+}

@@ -55,6 +55,10 @@ type Route struct {
 	// request, since IAM is not enforced). Cognito users never may. When
 	// unset, any caller's max-age=0 refreshes the entry.
 	RequireAuthorizationForCacheControl bool
+	// ThrottleRate and ThrottleBurst, when ThrottleRate > 0, override the
+	// stage's throttling for this method with a bucket of its own.
+	ThrottleRate  float64
+	ThrottleBurst int
 	// UnauthorizedCacheControlHeaderStrategy is what happens to an
 	// unauthorized max-age=0: FailWith403, SucceedWithResponseHeader (the
 	// default when empty: served as if the header were absent, with a

@@ -60,6 +60,9 @@ func New(cfg Config, deps Deps) (*Gateway, error) {
 		if err != nil {
 			return nil, err
 		}
+		if r.ThrottleRate > 0 {
+			cr.bucket = newTokenBucket(r.ThrottleRate, r.ThrottleBurst, deps.Now)
+		}
 		if r.Authorizer != "" && deps.Authorizers[r.Authorizer] == nil {
 			return nil, fmt.Errorf("route %s %s: authorizer %q is not configured", r.Method, r.Path, r.Authorizer)
 		}
@@ -98,7 +101,8 @@ func (g *Gateway) FlushCache() { g.cache.flush() }
 
 type compiledRoute struct {
 	Route
-	segs []string
+	segs   []string
+	bucket *tokenBucket // nil: the stage's
 }
 
 func compileRoute(r Route) (*compiledRoute, error) {
@@ -195,10 +199,6 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		g.accessLog(r, reqID, resource, rec, start, end)
 	}()
 
-	if g.bucket != nil && !g.bucket.take() {
-		g.gatewayError(w, http.StatusTooManyRequests, "Too Many Requests", "TooManyRequestsException")
-		return
-	}
 	segs := splitPath(r.URL.Path)
 	var route *compiledRoute
 	var params map[string]string
@@ -213,6 +213,16 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			route, params = c, p
 			break
 		}
+	}
+	// A method with its own throttling settings has its own bucket; the
+	// others share the stage's.
+	bucket := g.bucket
+	if route != nil && route.bucket != nil {
+		bucket = route.bucket
+	}
+	if bucket != nil && !bucket.take() {
+		g.gatewayError(w, http.StatusTooManyRequests, "Too Many Requests", "TooManyRequestsException")
+		return
 	}
 	if r.Method == http.MethodOptions && g.cfg.Cors != nil && pathExists && (route == nil || route.Method == "ANY") {
 		g.preflight(w)

@@ -441,3 +441,25 @@ func TestCacheControlNeedsAuthorizationWhenRequired(t *testing.T) {
 		t.Fatalf("the function ran %d times; an unauthorized invalidation must not reach it", f.inv.calls["list"])
 	}
 }
+
+func TestMethodThrottlingOverridesTheStage(t *testing.T) {
+	f := newFixture(t, func(c *Config) {
+		c.ThrottleRate, c.ThrottleBurst = 1, 1
+		c.Routes[3].ThrottleRate, c.Routes[3].ThrottleBurst = 1, 2 // GET /dragons/executions/latest
+	})
+	codes := func(path string, n int) []int {
+		var out []int
+		for i := 0; i < n; i++ {
+			resp, _ := f.do(t, "GET", path, "good", "", nil)
+			out = append(out, resp.StatusCode)
+		}
+		return out
+	}
+	if got := codes("/dragons/executions/latest", 3); got[0] != 200 || got[1] != 200 || got[2] != 429 {
+		t.Fatalf("the method's own burst of 2: %v", got)
+	}
+	// The method's bucket is its own: the stage's is still full.
+	if got := codes("/dragons/executions/e-1", 2); got[0] != 200 || got[1] != 429 {
+		t.Fatalf("the stage's burst of 1: %v", got)
+	}
+}

@@ -83,13 +83,14 @@ func (d *deployer) declareAPI(r *template.Resource) error {
 			return fmt.Errorf("MethodSettings: UnauthorizedCacheControlHeaderStrategy %q is not one of %s, %s, %s", v,
 				apigw.FailWith403, apigw.SucceedWithResponseHeader, apigw.SucceedWithoutResponseHeader)
 		}
+		if n, ok := num(m, "ThrottlingRateLimit"); ok {
+			ms.throttleRate = n
+		}
+		if n, ok := num(m, "ThrottlingBurstLimit"); ok {
+			ms.throttleBurst = int(n)
+		}
 		if ms.path == "/*" && ms.method == "*" {
-			if n, ok := num(m, "ThrottlingRateLimit"); ok {
-				a.cfg.ThrottleRate = n
-			}
-			if n, ok := num(m, "ThrottlingBurstLimit"); ok {
-				a.cfg.ThrottleBurst = int(n)
-			}
+			a.cfg.ThrottleRate, a.cfg.ThrottleBurst = ms.throttleRate, ms.throttleBurst
 		}
 		a.methods = append(a.methods, ms)
 	}
@@ -231,6 +232,10 @@ func (d *deployer) startAPIs(ctx context.Context) error {
 	for _, id := range ids {
 		a := d.apis[id]
 		for i, route := range a.cfg.Routes {
+			// A method's own throttling settings override the stage's.
+			if ms, ok := a.mostSpecific(route, func(m methodSetting) bool { return m.throttleRate > 0 }); ok && (ms.path != "/*" || ms.method != "*") {
+				a.cfg.Routes[i].ThrottleRate, a.cfg.Routes[i].ThrottleBurst = ms.throttleRate, ms.throttleBurst
+			}
 			if ms, ok := a.setting(route); ok && a.cacheOn && ms.caching && route.Method == "GET" {
 				a.cfg.Routes[i].Cache = true
 				a.cfg.Routes[i].CacheTTL = ms.ttl

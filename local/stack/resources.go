@@ -134,6 +134,7 @@ func (d *deployer) create(ctx context.Context, r *template.Resource) error {
 		d.record(r.LogicalID, r.Type, r.LogicalID, map[string]any{})
 		return nil
 	}
+	d.noteIgnored(r)
 	if r.Type == "AWS::Serverless::Api" {
 		return d.declareAPI(r)
 	}

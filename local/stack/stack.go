@@ -16,7 +16,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -180,7 +179,10 @@ type Stack struct {
 	Resources map[string]*Resource
 	Outputs   map[string]any
 	Ignored   []string // logical ids of resources with no local behaviour
-	APIURLs   map[string]string
+	// IgnoredProperties are the properties accepted but not applied locally,
+	// as "LogicalId.Property: reason", sorted.
+	IgnoredProperties []string
+	APIURLs           map[string]string
 }
 
 // Options configure a deployment.
@@ -220,6 +222,9 @@ type methodSetting struct {
 	// and "" when the entry does not set them.
 	requireAuth *bool
 	strategy    string
+	// throttleRate > 0 when the entry sets ThrottlingRateLimit.
+	throttleRate  float64
+	throttleBurst int
 }
 
 // Deploy creates every resource of t in svc.
@@ -288,7 +293,7 @@ func Deploy(ctx context.Context, t *template.Template, svc Services, opts Option
 		}
 		d.stack.Outputs[name] = v
 	}
-	sort.Strings(d.stack.Ignored)
+	sortIgnored(d.stack)
 	return d.stack, nil
 }
 

@@ -171,6 +171,34 @@ func TestDeployTheProjectTemplate(t *testing.T) {
 	if !list.RequireAuthorizationForCacheControl || list.UnauthorizedCacheControlHeaderStrategy != apigw.SucceedWithResponseHeader {
 		t.Fatalf("GET /dragons cache control = %+v", list)
 	}
+	if list.ThrottleRate != 50 || list.ThrottleBurst != 100 || routes["POST /dragons"].ThrottleRate != 0 {
+		t.Fatalf("per-method throttling: GET /dragons %+v, POST /dragons %+v", list, routes["POST /dragons"])
+	}
+	for _, want := range []string{
+		"DragonsBucket.LifecycleConfiguration: ",
+		"DragonsBucket.BucketEncryption: ",
+		"DragonsBucket.PublicAccessBlockConfiguration: ",
+		"DragonsApi.CacheClusterSize: ",
+		"DragonsApi.MethodSettings.MetricsEnabled: ",
+		"SubmitDragonFunction.Policies: IAM is not enforced locally",
+		"SubmitDragonFunction.Architectures: built for this machine's architecture (set in Globals)",
+		"AuditDragonFunction.LoggingConfig.LogFormat: function output is stored as written (set in Globals)",
+		"AddDragonStateMachine.Policies: ",
+		"StateMachineLogGroup.RetentionInDays: ",
+	} {
+		found := false
+		for _, p := range st.IgnoredProperties {
+			found = found || strings.HasPrefix(p, want)
+		}
+		if !found {
+			t.Errorf("IgnoredProperties lacks %q", want)
+		}
+	}
+	for _, p := range st.IgnoredProperties {
+		if strings.Contains(p, "DeletionPolicy") || strings.Contains(p, "Description") || strings.Contains(p, "VersioningConfiguration") {
+			t.Errorf("IgnoredProperties lists %q, which is not an ignored property", p)
+		}
+	}
 	if routes["POST /dragons"].Cache || routes["GET /dragons/executions/{id}"].Cache {
 		t.Fatal("a route other than GET /dragons is cached")
 	}
@@ -413,5 +441,55 @@ Outputs:
 	}
 	if st.Outputs["QueueUrl"] != "http://edge/000000000000/q" {
 		t.Fatalf("outputs = %v", st.Outputs)
+	}
+}
+
+func TestIgnoredAuthAndEventSettingsAreReported(t *testing.T) {
+	st, _ := deployDoc(t, `
+Resources:
+  Pool:
+    Type: AWS::Cognito::UserPool
+    Properties: {UserPoolName: p}
+  Api:
+    Type: AWS::Serverless::Api
+    Properties:
+      StageName: v1
+      AccessLogSetting:
+        DestinationArn: arn:aws:logs:us-east-1:000000000000:log-group:access
+        Format: $context.requestId
+      Auth:
+        DefaultAuthorizer: Cog
+        AddDefaultAuthorizerToCorsPreflight: true
+        ResourcePolicy:
+          CustomStatements: []
+        Authorizers:
+          Cog:
+            UserPoolArn: !GetAtt Pool.Arn
+            Identity:
+              Header: X-Token
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: fn/
+      Events:
+        Post:
+          Type: Api
+          Properties:
+            RestApiId: !Ref Api
+            Path: /x
+            Method: POST
+            RequestModel:
+              Model: Thing
+              Required: true
+`)
+	want := []string{
+		"Api.AccessLogSetting.Format: access log lines use a fixed JSON format",
+		"Api.Auth.AddDefaultAuthorizerToCorsPreflight: CORS preflights are answered without authorization",
+		"Api.Auth.Authorizers.Cog.Identity: the token is read from the Authorization header",
+		"Api.Auth.ResourcePolicy: not implemented by the local API Gateway",
+		"Fn.Events.Post.RequestModel: request bodies are not validated against the model",
+	}
+	if strings.Join(st.IgnoredProperties, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("IgnoredProperties =\n%s\nwant\n%s", strings.Join(st.IgnoredProperties, "\n"), strings.Join(want, "\n"))
 	}
 }

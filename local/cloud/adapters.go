@@ -155,7 +155,7 @@ func (f functions) Build(ctx context.Context, baseDir string, dirs []string) (ma
 	for i, d := range dirs {
 		pkgs[i] = "./" + strings.TrimSuffix(strings.TrimPrefix(d, "./"), "/")
 	}
-	bins, err := cachedBuild(ctx, baseDir, f.buildDir, pkgs)
+	bins, err := newBuilder(baseDir, f.buildDir).Build(ctx, pkgs)
 	if err != nil {
 		return nil, err
 	}

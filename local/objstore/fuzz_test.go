@@ -2,10 +2,16 @@ package objstore
 
 import (
 	"bytes"
+	"encoding/xml"
 	"fmt"
 	"io"
+	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
+	"unicode/utf8"
+
+	"github.com/dragons-dev/dragons/local/awsproto"
 )
 
 // encodeChunked frames payload as aws-chunked with chunks of at most size
@@ -210,4 +216,122 @@ func FuzzParseDeleteRequest(f *testing.F) {
 			t.Fatalf("accepted %d objects", len(items))
 		}
 	})
+}
+
+// FuzzSplitRequest checks that the bucket and key of a request always add up to
+// its path: the path is "/bucket/key" (path style) or "/key" with the bucket in
+// the Host (virtual-hosted style), and a path-style bucket holds no slash.
+func FuzzSplitRequest(f *testing.F) {
+	for _, c := range [][2]string{
+		{"127.0.0.1:4566", "/bkt/a/b.json"}, {"localhost:4566", "/bkt"}, {"bkt.s3.localhost:4566", "/a/b"},
+		{"bkt.s3.us-east-1.amazonaws.com", "/"}, {"my.bucket.s3-us-west-2.amazonaws.com", "/k"}, {"bkt.localhost", "//double"},
+		{"[::1]:4566", "/b/k"}, {"s3.localhost", "/"}, {"", ""}, {"x.s3-website.eu-west-1.amazonaws.com.", "/k"},
+	} {
+		f.Add(c[0], c[1])
+	}
+	f.Fuzz(func(t *testing.T, host, path string) {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.Host, r.URL.Path = host, path
+		bucket, key := splitRequest(r)
+		rest := strings.TrimPrefix(path, "/")
+		if hb := hostBucket(host); hb != "" {
+			if bucket != hb || key != rest {
+				t.Fatalf("virtual-hosted %q %q split into %q %q", host, path, bucket, key)
+			}
+			return
+		}
+		if strings.Contains(bucket, "/") {
+			t.Fatalf("path-style bucket %q contains a slash", bucket)
+		}
+		if rest != bucket && rest != bucket+"/"+key || key != "" && rest == bucket {
+			t.Fatalf("%q %q split into %q %q", host, path, bucket, key)
+		}
+	})
+}
+
+// FuzzParseCopySource checks that a copy source that parses names a bucket and
+// a key, and that the same bucket, key and version read back from a freshly
+// encoded header.
+func FuzzParseCopySource(f *testing.F) {
+	for _, s := range []string{
+		"/bkt/key", "bkt/a/b%20c.json", "/bkt/k?versionId=3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY", "/bkt/k%3Fq?versionId=v",
+		"/bkt", "/", "", "%zz/k", "/bkt/k?%zz", "/b/k?versionId=a&versionId=b", "b/%2F/k",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		bucket, key, version, err := parseCopySource(v)
+		if err != nil {
+			if !awsproto.IsCode(err, CodeInvalidArgument) {
+				t.Fatalf("parseCopySource(%q) error %v, want InvalidArgument", v, err)
+			}
+			return
+		}
+		if bucket == "" || key == "" || strings.Contains(bucket, "/") {
+			t.Fatalf("parseCopySource(%q) = %q %q", v, bucket, key)
+		}
+		enc := "/" + url.PathEscape(bucket) + "/" + url.PathEscape(key)
+		if version != "" {
+			enc += "?versionId=" + url.QueryEscape(version)
+		}
+		b2, k2, v2, err := parseCopySource(enc)
+		if err != nil || b2 != bucket || k2 != key || v2 != version {
+			t.Fatalf("%q parsed as %q %q %q; re-encoded %q reads %q %q %q (%v)", v, bucket, key, version, enc, b2, k2, v2, err)
+		}
+	})
+}
+
+// FuzzParseCompleteRequest checks the CompleteMultipartUpload body parser:
+// it never panics, rejects only with MalformedXML, and parts it accepts read
+// back the same from a freshly encoded body.
+func FuzzParseCompleteRequest(f *testing.F) {
+	f.Add([]byte(`<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>"a"</ETag></Part><Part><PartNumber>2</PartNumber><ETag>"b"</ETag><ChecksumCRC32>NSRBwg==</ChecksumCRC32></Part></CompleteMultipartUpload>`))
+	f.Add([]byte(`<CompleteMultipartUpload xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Part><ETag>x</ETag><PartNumber>10000</PartNumber></Part></CompleteMultipartUpload>`))
+	f.Add([]byte(``))
+	f.Add([]byte(`<CompleteMultipartUpload><Part><PartNumber>one</PartNumber></Part></CompleteMultipartUpload>`))
+	f.Add([]byte(`<Other/>`))
+	f.Add([]byte(`<CompleteMultipartUpload><Part>`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		parts, err := parseCompleteRequest(body)
+		if err != nil {
+			if !awsproto.IsCode(err, CodeMalformedXML) {
+				t.Fatalf("error %v, want MalformedXML", err)
+			}
+			return
+		}
+		var req completeRequestXML
+		for _, p := range parts {
+			if !xmlSafe(p.ETag) || !xmlSafe(p.Checksum) {
+				return // the encoder would replace characters XML cannot carry
+			}
+			req.Parts = append(req.Parts, completedPartXML{PartNumber: p.PartNumber, ETag: p.ETag, ChecksumCRC32: p.Checksum})
+		}
+		enc, err := xml.Marshal(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, err := parseCompleteRequest(enc)
+		if err != nil || len(again) != len(parts) {
+			t.Fatalf("re-encoded %s: %v %v", enc, again, err)
+		}
+		for i := range parts {
+			if again[i] != parts[i] {
+				t.Fatalf("part %d = %+v, reads back as %+v", i, parts[i], again[i])
+			}
+		}
+	})
+}
+
+// xmlSafe reports whether s is valid UTF-8 made of characters XML can carry.
+func xmlSafe(s string) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		ok := r == 0x09 || r == 0x0A || r == 0x0D || r >= 0x20 && r <= 0xD7FF || r >= 0xE000 && r <= 0xFFFD || r >= 0x10000 && r <= 0x10FFFF
+		if !ok {
+			return false
+		}
+	}
+	return true
 }

@@ -291,13 +291,28 @@ type locationXML struct {
 // drainXML reads a small XML body into v (or just checks it is well-formed when
 // v is nil). An empty body is fine.
 func drainXML(r *http.Request, v any) error {
+	body, err := readXMLBody(r)
+	if err != nil {
+		return err
+	}
+	return decodeXML(body, v)
+}
+
+// readXMLBody reads a request body of at most maxXMLBody bytes.
+func readXMLBody(r *http.Request) ([]byte, error) {
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxXMLBody+1))
 	if err != nil {
-		return bodyError(err)
+		return nil, bodyError(err)
 	}
 	if len(body) > maxXMLBody {
-		return s3Errors.New(CodeMalformedXML, "request body is too large")
+		return nil, s3Errors.New(CodeMalformedXML, "request body is too large")
 	}
+	return body, nil
+}
+
+// decodeXML decodes body into v (or just checks it is well-formed when v is
+// nil). An empty or blank body leaves v alone.
+func decodeXML(body []byte, v any) error {
 	if len(strings.TrimSpace(string(body))) == 0 {
 		return nil
 	}

@@ -124,17 +124,34 @@ func (p completedPartXML) checksum() string {
 	return ""
 }
 
-func (s *Service) completeUpload(w http.ResponseWriter, r *http.Request, bucket, key, uploadID string) error {
-	var req struct {
-		XMLName xml.Name           `xml:"CompleteMultipartUpload"`
-		Parts   []completedPartXML `xml:"Part"`
-	}
-	if err := drainXML(r, &req); err != nil {
-		return err
+// completeRequestXML is the CompleteMultipartUpload request body.
+type completeRequestXML struct {
+	XMLName xml.Name           `xml:"CompleteMultipartUpload"`
+	Parts   []completedPartXML `xml:"Part"`
+}
+
+// parseCompleteRequest decodes a CompleteMultipartUpload body into its parts,
+// in request order. An empty body names no parts.
+func parseCompleteRequest(body []byte) ([]CompletedPart, error) {
+	var req completeRequestXML
+	if err := decodeXML(body, &req); err != nil {
+		return nil, err
 	}
 	parts := make([]CompletedPart, len(req.Parts))
 	for i, p := range req.Parts {
 		parts[i] = CompletedPart{PartNumber: p.PartNumber, ETag: p.ETag, Checksum: p.checksum()}
+	}
+	return parts, nil
+}
+
+func (s *Service) completeUpload(w http.ResponseWriter, r *http.Request, bucket, key, uploadID string) error {
+	body, err := readXMLBody(r)
+	if err != nil {
+		return err
+	}
+	parts, err := parseCompleteRequest(body)
+	if err != nil {
+		return err
 	}
 	info, err := s.CompleteMultipartUpload(r.Context(), bucket, key, uploadID, parts, PutOptions{IfMatch: r.Header.Get("If-Match"), IfNoneMatch: r.Header.Get("If-None-Match")})
 	if err != nil {

@@ -436,7 +436,7 @@ func (c *Cloud) cognitoAuthorizer(poolARNs []string) (apigw.Authorizer, error) {
 		}
 		verifiers = append(verifiers, v)
 	}
-	return authorizerFunc(func(ctx context.Context, token string) (map[string]any, error) {
+	return newTokenCache(func(ctx context.Context, token string) (map[string]any, error) {
 		var last error
 		for _, v := range verifiers {
 			claims, err := v.Verify(ctx, token)
@@ -446,11 +446,5 @@ func (c *Cloud) cognitoAuthorizer(poolARNs []string) (apigw.Authorizer, error) {
 			last = err
 		}
 		return nil, last
-	}), nil
-}
-
-type authorizerFunc func(ctx context.Context, token string) (map[string]any, error)
-
-func (f authorizerFunc) Authorize(ctx context.Context, token string) (map[string]any, error) {
-	return f(ctx, token)
+	}, nil), nil
 }

@@ -95,16 +95,30 @@ func ParseJWKS(doc []byte) (Keys, error) {
 }
 
 // Remote is a KeySource that fetches a JWKS URL, caches the keys and fetches
-// again when asked for a key id it does not know (at most once per MinRefresh).
+// again when asked for a key id it does not know, at most once per MinRefresh.
+// Lookups never wait on the lock while a fetch is in flight: concurrent lookups
+// that need a fetch share one (single flight), and after a failed fetch every
+// lookup that would fetch fails fast with that error until MinRefresh has
+// passed, so an unreachable JWKS is not hammered.
 type Remote struct {
 	url        string
 	client     *http.Client
 	minRefresh time.Duration
 	now        func() time.Time
 
-	mu      sync.Mutex
-	keys    Keys
-	fetched time.Time
+	mu       sync.Mutex
+	keys     Keys
+	fetched  time.Time  // of the last successful fetch
+	failed   time.Time  // of the last failed fetch
+	lastErr  error      // of the last fetch; nil when it succeeded
+	inflight *fetchCall // the fetch in progress, if any
+}
+
+// fetchCall is one fetch that several lookups may wait on.
+type fetchCall struct {
+	done chan struct{}
+	keys Keys
+	err  error
 }
 
 // RemoteOption configures a Remote.
@@ -114,7 +128,8 @@ type RemoteOption func(*Remote)
 func WithHTTPClient(c *http.Client) RemoteOption { return func(r *Remote) { r.client = c } }
 
 // WithMinRefresh sets how long a fetched document is trusted to be complete
-// before an unknown key id triggers another fetch (default 5 seconds).
+// before an unknown key id triggers another fetch, and how long a failed fetch
+// is remembered before the next attempt (default 5 seconds).
 func WithMinRefresh(d time.Duration) RemoteOption { return func(r *Remote) { r.minRefresh = d } }
 
 // WithClock sets the clock used for refresh decisions.
@@ -132,19 +147,53 @@ func NewRemote(url string, opts ...RemoteOption) *Remote {
 // PublicKey implements KeySource.
 func (r *Remote) PublicKey(ctx context.Context, kid string) (*rsa.PublicKey, error) {
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	if key, ok := r.keys[kid]; ok {
+		r.mu.Unlock()
 		return key, nil
 	}
-	if r.keys != nil && r.now().Sub(r.fetched) < r.minRefresh {
+	now := r.now()
+	if r.lastErr != nil && now.Sub(r.failed) < r.minRefresh {
+		err := r.lastErr
+		r.mu.Unlock()
+		return nil, fmt.Errorf("key %q: last JWKS fetch failed less than %s ago: %w", kid, r.minRefresh, err)
+	}
+	if r.lastErr == nil && r.keys != nil && now.Sub(r.fetched) < r.minRefresh {
+		r.mu.Unlock()
 		return nil, fmt.Errorf("%w: %q", ErrUnknownKey, kid)
 	}
-	keys, err := r.fetch(ctx)
-	if err != nil {
-		return nil, err
+	call := r.inflight
+	if call == nil {
+		call = &fetchCall{done: make(chan struct{})}
+		r.inflight = call
+		// The fetch outlives the lookup that started it: others may wait on it.
+		go r.runFetch(context.WithoutCancel(ctx), call)
 	}
-	r.keys, r.fetched = keys, r.now()
-	return keys.PublicKey(ctx, kid)
+	r.mu.Unlock()
+
+	select {
+	case <-call.done:
+	case <-ctx.Done():
+		return nil, fmt.Errorf("key %q: wait for JWKS fetch: %w", kid, ctx.Err())
+	}
+	if call.err != nil {
+		return nil, call.err
+	}
+	return call.keys.PublicKey(ctx, kid)
+}
+
+// runFetch performs call's fetch and records its outcome.
+func (r *Remote) runFetch(ctx context.Context, call *fetchCall) {
+	keys, err := r.fetch(ctx)
+	r.mu.Lock()
+	if err != nil {
+		r.lastErr, r.failed = err, r.now()
+	} else {
+		r.keys, r.fetched, r.lastErr = keys, r.now(), nil
+	}
+	r.inflight = nil
+	call.keys, call.err = keys, err
+	r.mu.Unlock()
+	close(call.done)
 }
 
 func (r *Remote) fetch(ctx context.Context) (Keys, error) {

@@ -127,6 +127,15 @@ func (r response) json(t *testing.T) map[string]any {
 
 func (e *env) call(t *testing.T, method, path, token string, body any, hdr map[string]string) response {
 	t.Helper()
+	r, err := e.do(method, path, token, body, hdr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// do is call for goroutines: it reports failure instead of ending the test.
+func (e *env) do(method, path, token string, body any, hdr map[string]string) (response, error) {
 	var rd io.Reader
 	switch b := body.(type) {
 	case nil:
@@ -138,7 +147,7 @@ func (e *env) call(t *testing.T, method, path, token string, body any, hdr map[s
 	}
 	req, err := http.NewRequest(method, e.apiURL(path), rd)
 	if err != nil {
-		t.Fatal(err)
+		return response{}, err
 	}
 	if token != "" {
 		req.Header.Set("Authorization", token)
@@ -151,11 +160,14 @@ func (e *env) call(t *testing.T, method, path, token string, body any, hdr map[s
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		t.Fatal(err)
+		return response{}, fmt.Errorf("%s %s: %w", method, path, err)
 	}
 	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return response{status: resp.StatusCode, header: resp.Header, body: b}
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return response{}, fmt.Errorf("%s %s: read body: %w", method, path, err)
+	}
+	return response{status: resp.StatusCode, header: resp.Header, body: b}, nil
 }
 
 func dragon(name, family string) map[string]any {

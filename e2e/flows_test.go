@@ -19,6 +19,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/dragons-dev/dragons/local/cloud"
+	"github.com/dragons-dev/dragons/schemas"
 )
 
 func TestHealthAndStack(t *testing.T) {
@@ -126,6 +127,10 @@ func TestAddPollListAndEvent(t *testing.T) {
 		t.Fatalf("the subscribed queue got %d DragonAdded events for the dragon, want exactly 1 (all: %v)", len(matching), bodies)
 	}
 	ev := matching[0]
+	// The event is what the schema registry document says it is.
+	if violations := schemas.MustCompile(schemas.DragonAddedEvent).Validate(ev); len(violations) > 0 {
+		t.Fatalf("the DragonAdded event breaks %s: %v\n%v", schemas.DragonAddedEvent, violations, ev)
+	}
 	detail := ev["detail"].(map[string]any)
 	if ev["source"] != "dragons.app" || ev["detail-type"] != "DragonAdded" || detail["eventId"] != id || detail["version"] != float64(1) ||
 		!strings.Contains(detail["executionArn"].(string), id) {

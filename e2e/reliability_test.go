@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/xray"
@@ -34,7 +35,11 @@ func TestConcurrentDistinctAndSameName(t *testing.T) {
 			if i >= distinct {
 				name = "Onlyone"
 			}
-			r := e.call(t, "POST", "/dragons", e.token, dragon(name, "swarm"), nil)
+			r, err := e.do("POST", "/dragons", e.token, dragon(name, "swarm"), nil)
+			if err != nil {
+				errs <- err
+				return
+			}
 			if r.status != 202 {
 				errs <- fmt.Errorf("POST %s = %d %s", name, r.status, r.body)
 				return
@@ -47,7 +52,10 @@ func TestConcurrentDistinctAndSameName(t *testing.T) {
 	wg.Wait()
 	close(errs)
 	for err := range errs {
-		t.Fatal(err)
+		t.Error(err)
+	}
+	if t.Failed() {
+		t.FailNow()
 	}
 	succeeded, rejected := 0, 0
 	for i, id := range ids {
@@ -84,12 +92,24 @@ func TestCrashOnceIsRetried(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer e.c.Lambda.SetFault(fn, lambdahost.Fault{})
+	since := time.Now().Add(-time.Second)
 	id, _ := e.submit(t, dragon("Phoenixa", "ember"))
 	if st := e.waitDone(t, id); st["status"] != "SUCCEEDED" {
 		t.Fatalf("after one crash = %v", st)
 	}
 	if n := countNamed(e.catalog(t), "Phoenixa"); n != 1 {
 		t.Fatalf("stored %d times", n)
+	}
+	// The crash did happen: the host logged the process's exit (the
+	// Runtime.ExitError the workflow's Retry caught).
+	logs := cloudwatchlogs.NewFromConfig(e.cfg)
+	out, err := logs.FilterLogEvents(context.Background(), &cloudwatchlogs.FilterLogEventsInput{LogGroupName: aws.String("/aws/lambda/" + fn),
+		FilterPattern: aws.String(`"Runtime exited with error"`), StartTime: aws.Int64(since.UnixMilli())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Events) != 1 {
+		t.Fatalf("the function's log shows %d crashes since the fault was armed, want 1", len(out.Events))
 	}
 }
 
@@ -162,6 +182,10 @@ func TestS3ErrorBurstIsRetried(t *testing.T) {
 	e.c.InjectS3Faults(2, "SlowDown")
 	defer e.c.InjectS3Faults(0, "")
 	id, _ := e.submit(t, dragon("Gravelgrin", "stone"))
+	// submitDragon's first S3 writes met the burst and were retried.
+	if left := e.c.S3FaultsLeft(); left != 0 {
+		t.Fatalf("%d of the 2 injected S3 faults never fired", left)
+	}
 	if st := e.waitDone(t, id); st["status"] != "SUCCEEDED" {
 		t.Fatalf("after an S3 error burst = %v", st)
 	}
@@ -191,9 +215,12 @@ func TestFailingEventTargetLandsInRuleDLQ(t *testing.T) {
 			if !strings.Contains(aws.ToString(m.Body), "Mistral") {
 				continue
 			}
-			attrs := m.MessageAttributes
-			if attrs["ERROR_CODE"].StringValue == nil || attrs["RULE_ARN"].StringValue == nil || attrs["TARGET_ARN"].StringValue == nil {
-				t.Fatalf("DLQ message attributes = %v", attrs)
+			attr := func(name string) string { return aws.ToString(m.MessageAttributes[name].StringValue) }
+			// The rule's RetryPolicy allows 8 retries; all were spent.
+			if attr("ERROR_CODE") != "THROTTLING" || attr("RETRY_ATTEMPTS") != "8" || attr("EXHAUSTED_RETRY_CONDITION") != "MaximumRetryAttempts" ||
+				!strings.HasSuffix(attr("RULE_ARN"), "rule/dragons/dragons-audit-dragon-added") || !strings.HasSuffix(attr("TARGET_ARN"), ":function:"+fn) {
+				t.Fatalf("DLQ message attributes = ERROR_CODE %q RETRY_ATTEMPTS %q EXHAUSTED_RETRY_CONDITION %q RULE_ARN %q TARGET_ARN %q",
+					attr("ERROR_CODE"), attr("RETRY_ATTEMPTS"), attr("EXHAUSTED_RETRY_CONDITION"), attr("RULE_ARN"), attr("TARGET_ARN"))
 			}
 			return
 		}
@@ -262,12 +289,92 @@ func TestTraceOfOnePost(t *testing.T) {
 					t.Fatalf("segment %s (%v) has no parent; only the gateway's may be the root", sid, doc["name"])
 				}
 			}
+			checkTraceChain(t, segs, e.stackID("SubmitDragonFunction"), e.stackID("ValidateDragonFunction"), e.stackID("AddDragonFunction"))
 			return
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("trace %s has origins %v (names %v, all %v), want %v, 4 function segments including the consumer, and S3 calls", root, origins, names, subNames, want)
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// checkTraceChain asserts the parent links of one POST's trace: the gateway's
+// stage segment → submitDragon's AWS::Lambda segment → its
+// AWS::Lambda::Function segment → (through the StartExecution call) the Step
+// Functions segment → the AWS::Lambda segments of validateDragon and
+// addDragon.
+func checkTraceChain(t *testing.T, segs map[string]map[string]any, submit, validate, add string) {
+	t.Helper()
+	// parent maps every segment and subsegment id to its parent's id.
+	parent := map[string]string{}
+	var walk func(doc map[string]any, up string)
+	walk = func(doc map[string]any, up string) {
+		id, _ := doc["id"].(string)
+		if up != "" {
+			parent[id] = up
+		}
+		subs, _ := doc["subsegments"].([]any)
+		for _, sub := range subs {
+			if m, ok := sub.(map[string]any); ok {
+				walk(m, id)
+			}
+		}
+	}
+	for _, doc := range segs {
+		p, _ := doc["parent_id"].(string)
+		walk(doc, p)
+	}
+	under := func(id, ancestor string) bool {
+		for i := 0; i < 1000 && id != ""; i++ {
+			id = parent[id]
+			if id == ancestor {
+				return true
+			}
+		}
+		return false
+	}
+	find := func(origin, name string) []map[string]any {
+		var out []map[string]any
+		for _, doc := range segs {
+			if doc["origin"] == origin && (name == "" || doc["name"] == name) {
+				out = append(out, doc)
+			}
+		}
+		return out
+	}
+	one := func(origin, name string) map[string]any {
+		t.Helper()
+		found := find(origin, name)
+		if len(found) != 1 {
+			t.Fatalf("the trace has %d %s segments named %q, want 1", len(found), origin, name)
+		}
+		return found[0]
+	}
+	id := func(doc map[string]any) string { s, _ := doc["id"].(string); return s }
+	stage := one("AWS::ApiGateway::Stage", "")
+	submitSvc := one("AWS::Lambda", submit)
+	if submitSvc["parent_id"] != id(stage) {
+		t.Fatalf("submitDragon's AWS::Lambda segment has parent %v, want the stage segment %s", submitSvc["parent_id"], id(stage))
+	}
+	submitFn := one("AWS::Lambda::Function", submit)
+	if submitFn["parent_id"] != id(submitSvc) {
+		t.Fatalf("submitDragon's function segment has parent %v, want its AWS::Lambda segment %s", submitFn["parent_id"], id(submitSvc))
+	}
+	machine := one("AWS::StepFunctions::StateMachine", "")
+	if !under(id(machine), id(submitFn)) {
+		t.Fatalf("the Step Functions segment (parent %v) is not under submitDragon's function segment %s", machine["parent_id"], id(submitFn))
+	}
+	for _, fn := range []string{validate, add} {
+		calls := find("AWS::Lambda", fn)
+		if len(calls) == 0 {
+			t.Fatalf("the trace has no AWS::Lambda segment for %s", fn)
+		}
+		for _, c := range calls {
+			if !under(id(c), id(machine)) {
+				t.Fatalf("%s's AWS::Lambda segment (parent %v) is not under the Step Functions segment %s", fn, c["parent_id"], id(machine))
+			}
+		}
 	}
 }
 

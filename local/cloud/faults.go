@@ -24,6 +24,12 @@ func (f *faultInjector) arm(n int, e *awsproto.Error) {
 	f.left, f.fault = n, e
 }
 
+func (f *faultInjector) remaining() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.left
+}
+
 func (f *faultInjector) take() *awsproto.Error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -52,3 +58,6 @@ func (c *Cloud) InjectS3Faults(n int, code string) {
 	}
 	c.s3Faults.arm(n, &awsproto.Error{Code: code, Message: "injected fault", Status: status})
 }
+
+// S3FaultsLeft reports how many armed S3 faults have not fired yet.
+func (c *Cloud) S3FaultsLeft() int { return c.s3Faults.remaining() }

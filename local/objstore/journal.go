@@ -85,7 +85,7 @@ func openJournal(path string, apply func(kind byte, meta, data []byte) error) (*
 	}
 	if err := durable.SyncDir(filepath.Dir(path)); err != nil {
 		f.Close()
-		return nil, err
+		return nil, fmt.Errorf("open journal %q: %w", path, err)
 	}
 	j := &journal{path: path, f: f, size: good, off: good, alloc: good}
 	j.cond = sync.NewCond(&j.mu)
@@ -232,19 +232,25 @@ func writeBatch(f *os.File, buf []byte, off, alloc int64) (int64, error) {
 	if end > alloc {
 		grow := max(int64(preallocChunk), end-alloc)
 		if _, err := f.WriteAt(make([]byte, grow), alloc); err != nil {
-			return alloc, err
+			return alloc, fmt.Errorf("extend journal from %d to %d bytes: %w", alloc, alloc+grow, err)
 		}
 		if _, err := f.WriteAt(buf, off); err != nil {
-			return alloc, err
+			return alloc, fmt.Errorf("write %d bytes at offset %d: %w", len(buf), off, err)
 		}
-		return alloc + grow, f.Sync() // the size changed: full sync
+		if err := f.Sync(); err != nil { // the size changed: full sync
+			return alloc, fmt.Errorf("sync journal after extending it: %w", err)
+		}
+		return alloc + grow, nil
 	}
 	if len(buf) > 0 {
 		if _, err := f.WriteAt(buf, off); err != nil {
-			return alloc, err
+			return alloc, fmt.Errorf("write %d bytes at offset %d: %w", len(buf), off, err)
 		}
 	}
-	return alloc, datasync(f)
+	if err := datasync(f); err != nil {
+		return alloc, fmt.Errorf("sync %d bytes at offset %d: %w", len(buf), off, err)
+	}
+	return alloc, nil
 }
 
 // replace swaps the journal for the one that write produces, which must hold
@@ -281,7 +287,7 @@ func (j *journal) replace(write func(w io.Writer) error) error {
 	}
 	if err := durable.SyncDir(filepath.Dir(j.path)); err != nil {
 		f.Close()
-		return err
+		return fmt.Errorf("install compacted journal: %w", err)
 	}
 	old := j.f
 	j.f = f

@@ -222,7 +222,7 @@ func (s *Service) spill(head []byte, r io.Reader, h *bodyHasher) (*ingested, err
 	}
 	if err := durable.SyncDir(s.blobDir); err != nil {
 		os.Remove(path)
-		return nil, err
+		return nil, fmt.Errorf("store object body: %w", err)
 	}
 	return &ingested{blob: name, size: h.size, etag: h.etag(), md5: h.md5Base64(), alg: h.alg, checksum: h.checksum()}, nil
 }

@@ -174,7 +174,7 @@ func New(opts Options) (*Service, error) {
 		seq++
 		size := int64(recHeaderSize + 5 + len(meta) + len(data))
 		if _, err := s.apply(kind, &rec, data, seq, size); err != nil {
-			return err
+			return fmt.Errorf("apply record %d: %w", seq, err)
 		}
 		return nil
 	})
@@ -186,12 +186,12 @@ func New(opts Options) (*Service, error) {
 	j.synced.Store(seq)
 	if err := s.removeOrphanBlobs(); err != nil {
 		j.close()
-		return nil, err
+		return nil, fmt.Errorf("remove orphan object bodies: %w", err)
 	}
 	if size := j.fileSize(); size > 1<<20 && size > 2*s.live {
 		if err := s.compact(); err != nil {
 			j.close()
-			return nil, err
+			return nil, fmt.Errorf("compact journal on open: %w", err)
 		}
 	}
 	return s, nil
@@ -432,7 +432,7 @@ func (s *Service) compact() error {
 			}
 			buf = encodeRecord(buf[:0], kind, meta, data)
 			if _, err := w.Write(buf); err != nil {
-				return 0, err
+				return 0, fmt.Errorf("write compacted journal record: %w", err)
 			}
 			live += int64(len(buf))
 			return int64(len(buf)), nil

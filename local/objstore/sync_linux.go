@@ -1,6 +1,7 @@
 package objstore
 
 import (
+	"fmt"
 	"os"
 	"syscall"
 )
@@ -9,7 +10,7 @@ import (
 func datasync(f *os.File) error {
 	rc, err := f.SyscallConn()
 	if err != nil {
-		return err
+		return fmt.Errorf("fdatasync %s: %w", f.Name(), err)
 	}
 	var serr error
 	if err := rc.Control(func(fd uintptr) {
@@ -20,7 +21,10 @@ func datasync(f *os.File) error {
 			}
 		}
 	}); err != nil {
-		return err
+		return fmt.Errorf("fdatasync %s: %w", f.Name(), err)
 	}
-	return serr
+	if serr != nil {
+		return fmt.Errorf("fdatasync %s: %w", f.Name(), serr)
+	}
+	return nil
 }

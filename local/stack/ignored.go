@@ -131,6 +131,10 @@ func (d *deployer) noteIgnored(r *template.Resource) {
 				add("LoggingConfig."+k, reason)
 			}
 		}
+		dc, _ := obj(props, "EventInvokeConfig")["DestinationConfig"].(map[string]any)
+		if dc["OnSuccess"] != nil {
+			add("EventInvokeConfig.DestinationConfig.OnSuccess", "successful async invocations are not sent anywhere")
+		}
 		events, _ := props["Events"].(map[string]any)
 		for _, name := range sortedKeys(events) {
 			ev, _ := events[name].(map[string]any)

@@ -368,7 +368,7 @@ Resources:
 }
 
 func TestFunctionAsyncSettings(t *testing.T) {
-	_, rec := deployDoc(t, `
+	st, rec := deployDoc(t, `
 Resources:
   Q:
     Type: AWS::SQS::Queue
@@ -392,6 +392,9 @@ Resources:
           OnFailure:
             Type: SQS
             Destination: !GetAtt Q.Arn
+          OnSuccess:
+            Type: SQS
+            Destination: !GetAtt Q.Arn
   Plain:
     Type: AWS::Serverless::Function
     Properties:
@@ -406,6 +409,9 @@ Resources:
 	}
 	if fn.ReservedConcurrency == nil || *fn.ReservedConcurrency != 0 {
 		t.Errorf("ReservedConcurrentExecutions: 0 was lost: %v", fn.ReservedConcurrency)
+	}
+	if strings.Join(st.IgnoredProperties, "\n") != "Fn.EventInvokeConfig.DestinationConfig.OnSuccess: successful async invocations are not sent anywhere" {
+		t.Errorf("IgnoredProperties = %v", st.IgnoredProperties)
 	}
 	plain := rec.functions["Plain"]
 	if plain.MaxRetryAttempts != nil || plain.MaxEventAge != 0 || plain.ReservedConcurrency != nil || plain.Tracing {

@@ -221,9 +221,15 @@ func (l *loader) intValue(v any, loc, field string) (int, bool) {
 // processor) at loc.
 func (l *loader) loadGraph(m map[string]any, loc string, lang QueryLanguage, nested bool) *graph {
 	g := &graph{states: map[string]*state{}}
-	start, ok := m["StartAt"].(string)
-	if !ok {
+	startV, has := m["StartAt"]
+	start, ok := startV.(string)
+	switch {
+	case !has:
 		l.problem(CodeSchema, "These fields are required: [StartAt]", loc)
+	case !ok || start == "":
+		// An empty StartAt names no state: without this check the
+		// machine would load with no start state.
+		l.problem(CodeSchema, "The field 'StartAt' must be a non-empty string", loc+"/StartAt")
 	}
 	g.startAt = start
 	statesRaw, ok := m["States"].(map[string]any)

@@ -3,8 +3,10 @@
 // intrinsics, and asks the local services (through small interfaces it declares)
 // to create each one, recording the physical ids and attributes that later
 // references resolve to. Resource types with no local behaviour (alarms, IAM,
-// queue policies) are listed as ignored; any other unknown type or property stops
-// the deployment with an error naming it.
+// queue policies) are listed as ignored, and so are the properties it accepts
+// but does not apply (encryption, lifecycle rules, IAM policies, ...), each
+// with the reason; any other unknown type or property stops the deployment
+// with an error naming it.
 //
 // It does not implement any service, build code or serve requests.
 package stack

@@ -1,11 +1,15 @@
 // Package edge is the local cloud's single HTTP endpoint. It routes each request to
 // the service that owns it, by path prefix (for local and unsigned endpoints such as
 // /_local/ and JWKS documents), by the X-Amz-Target prefix, or by the service name in
-// the SigV4 credential scope, and logs one structured line per request. It serves
-// /_local/health and /_local/stack itself.
+// the SigV4 credential scope, and logs one structured line per request (naming
+// the operation: the X-Amz-Target operation, the query protocol's Action, or for
+// S3 the operation its method, path and subresource suggest). It serves
+// /_local/health and /_local/stack itself, and answers requests no service
+// claims in the error shape of the client's protocol.
 //
-// It does not check signatures (any credentials are accepted), parse service
-// payloads or hold service state.
+// It does not check signatures (any credentials are accepted), read request
+// bodies itself (a form body's Action is noted as the service reads it), parse
+// service payloads or hold service state.
 package edge
 
 import (

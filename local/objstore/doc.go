@@ -12,5 +12,7 @@
 // It does not check signatures or permissions, and it does not implement ACLs,
 // policies, tagging, lifecycle rules, encryption, replication, object lock,
 // UploadPartCopy or composite (per-part) checksums: multipart objects carry a
-// whole-object checksum instead.
+// whole-object checksum instead. A request with a query parameter it does not
+// know for that resource and method is answered 501 NotImplemented naming the
+// parameter, never served as some other operation.
 package objstore

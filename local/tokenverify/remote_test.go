@@ -149,3 +149,27 @@ func TestRemoteFetchesOnceForConcurrentLookupsAndOutsideTheLock(t *testing.T) {
 		t.Fatalf("%d JWKS requests, want 2 (one initial, one shared by %d lookups)", n, lookups)
 	}
 }
+
+// FuzzParseJWKS feeds arbitrary documents to the JWKS parser: it never panics,
+// and every key it returns is an RSA key of at least minKeyBits bits with a
+// usable exponent.
+func FuzzParseJWKS(f *testing.F) {
+	good, _ := testKeys(f)
+	doc, _ := json.Marshal(JWKSet{Keys: []JWK{NewJWK("k1", &good.PublicKey)}})
+	f.Add(doc)
+	f.Add([]byte(`{"keys":[{"kty":"RSA","kid":"x","n":"AQAB","e":"AQAB"}]}`))
+	f.Add([]byte(`{"keys":[{"kty":"EC","kid":"e"}]}`))
+	f.Add([]byte(`{"keys":[{"kty":"RSA","kid":"x","n":"!!","e":"AQAB"}]}`))
+	f.Add([]byte(`[`))
+	f.Fuzz(func(t *testing.T, doc []byte) {
+		keys, err := ParseJWKS(doc)
+		if err != nil {
+			return
+		}
+		for kid, k := range keys {
+			if kid == "" || k.N.BitLen() < minKeyBits || k.E < 3 || k.E%2 == 0 {
+				t.Fatalf("unusable key %q accepted: %d bits, e=%d", kid, k.N.BitLen(), k.E)
+			}
+		}
+	})
+}

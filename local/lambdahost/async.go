@@ -207,6 +207,17 @@ func validJSONOrString(b []byte) []byte {
 	return s
 }
 
+// callerTrace is the trace an invocation belongs to: the caller's, or a new
+// sampled trace (with no parent) when the caller sent none, as Lambda starts one
+// for an untraced Invoke.
+func callerTrace(header string, now time.Time) string {
+	h := tracing.ParseHeader(header)
+	if h.Root == "" {
+		h = tracing.Header{Root: tracing.NewTraceID(now), Sampled: true}
+	}
+	return h.String()
+}
+
 // runtimeTraceHeader returns the trace header a function sees: the caller's trace
 // with the function segment as parent, or a new sampled trace.
 func runtimeTraceHeader(callerHeader, functionSegment string) string {

@@ -88,7 +88,8 @@ type InvokeRecord struct {
 	RequestID string
 	Start     time.Time
 	End       time.Time
-	// TraceHeader is the X-Amzn-Trace-Id the caller sent; ServiceSegment and
+	// TraceHeader is the X-Amzn-Trace-Id the caller sent, or a new trace (with
+	// no Parent) when it sent none; ServiceSegment and
 	// FunctionSegment are the ids the host used for the AWS::Lambda and
 	// AWS::Lambda::Function segments (the function's Parent).
 	TraceHeader     string
@@ -347,14 +348,14 @@ func (f *function) invoke(ctx context.Context, payload []byte, o InvokeOptions, 
 	}
 	rec := InvokeRecord{
 		Function: f.cfg.Name, ARN: f.cfg.ARN, RequestID: requestID,
-		Start: f.host.now(), TraceHeader: o.TraceHeader, ColdStart: cold,
+		Start: f.host.now(), TraceHeader: callerTrace(o.TraceHeader, f.host.now()), ColdStart: cold,
 		ServiceSegment: newSegmentID(), FunctionSegment: newSegmentID(),
 	}
 	inv := &invocation{
 		id:       rec.RequestID,
 		payload:  payload,
 		deadline: rec.Start.Add(f.cfg.Timeout),
-		trace:    runtimeTraceHeader(o.TraceHeader, rec.FunctionSegment),
+		trace:    runtimeTraceHeader(rec.TraceHeader, rec.FunctionSegment),
 		client:   o.ClientContext,
 	}
 	if o.LogTail {

@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
 
 	"github.com/dragons-dev/dragons/local/awsproto"
+	"github.com/dragons-dev/dragons/local/tracing"
 )
 
 var fnBinary string
@@ -282,5 +283,17 @@ func TestInjectedFaults(t *testing.T) {
 	}
 	if err := h.SetFault("nope", Fault{}); !awsproto.IsCode(err, "ResourceNotFoundException") {
 		t.Fatalf("unknown function = %v", err)
+	}
+}
+
+func TestUntracedInvokeStartsOneTrace(t *testing.T) {
+	recs := make(chan InvokeRecord, 1)
+	h := newHost(t, Options{OnInvoke: func(r InvokeRecord) { recs <- r }}, FunctionConfig{Name: "f"})
+	_, out := invokeJSON(t, h, "f", map[string]any{}, InvokeOptions{})
+	rec := <-recs
+	caller := tracing.ParseHeader(rec.TraceHeader)
+	fn := tracing.ParseHeader(out["trace"].(string))
+	if caller.Root == "" || caller.Parent != "" || fn.Root != caller.Root || fn.Parent != rec.FunctionSegment {
+		t.Fatalf("record trace %q, function trace %q (function segment %s): want one new trace rooted at the service", rec.TraceHeader, out["trace"], rec.FunctionSegment)
 	}
 }

@@ -211,6 +211,9 @@ func (p *parser) parseArg() (arg, error) {
 			ch := p.src[p.pos]
 			if inQuote != 0 {
 				if ch == '\\' {
+					if p.pos+1 >= len(p.src) {
+						return arg{}, p.errorf("unterminated string")
+					}
 					p.pos += 2
 					continue
 				}
@@ -236,6 +239,9 @@ func (p *parser) parseArg() (arg, error) {
 				break
 			}
 			p.pos++
+		}
+		if inQuote != 0 {
+			return arg{}, p.errorf("unterminated string")
 		}
 		text := p.src[start:p.pos]
 		path, err := jsonpath.Parse(text)

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/dragons-dev/dragons/local/asl/jsonpath"
@@ -192,6 +193,14 @@ func TestParseErrors(t *testing.T) {
 	} {
 		if _, err := Parse(s); err == nil {
 			t.Errorf("Parse(%s) succeeded, want error", s)
+		}
+	}
+	// A quoted name in a path that ends inside the quote (even right
+	// after a backslash) is an unterminated string, not a crash.
+	for _, s := range []string{`States.Format($"0\`, `States.Format($["a\`, `States.Format($["a)`} {
+		_, err := Parse(s)
+		if err == nil || !strings.Contains(err.Error(), "unterminated string") {
+			t.Errorf("Parse(%s) error = %v, want an unterminated string", s, err)
 		}
 	}
 	if len(Names()) != 18 {

@@ -142,7 +142,8 @@ func (a *app) get(ctx context.Context, url string, hdr map[string]string) (*http
 // server that returns the same bytes.
 func (a *app) benchGets(ctx context.Context, o options) error {
 	url := a.c.APIURL + "/dragons"
-	_, body, err := a.get(ctx, url, map[string]string{"Cache-Control": "max-age=0"})
+	a.c.FlushAPICaches()
+	_, body, err := a.get(ctx, url, nil)
 	if err != nil {
 		return err
 	}
@@ -159,9 +160,14 @@ func (a *app) benchGets(ctx context.Context, o options) error {
 	defer bare.Close()
 	bareURL := "http://" + ln.Addr().String() + "/dragons"
 
-	getOp := func(url string, hdr map[string]string, wantCache string, misses *atomic.Int64) load.Op {
+	getOp := func(url string, flush bool, wantCache string, misses *atomic.Int64) load.Op {
 		return func(ctx context.Context, w, i int) error {
-			resp, got, err := a.get(ctx, url, hdr)
+			if flush {
+				// Cognito users cannot invalidate with Cache-Control (as on
+				// AWS), so the uncached run flushes the stage cache instead.
+				a.c.FlushAPICaches()
+			}
+			resp, got, err := a.get(ctx, url, nil)
 			if err != nil {
 				return err
 			}
@@ -180,9 +186,9 @@ func (a *app) benchGets(ctx context.Context, o options) error {
 		op   load.Op
 		res  load.Result
 	}{
-		{name: "bare net/http server, same bytes (baseline)", op: getOp(bareURL, nil, "", nil)},
-		{name: "GET /dragons, cached at the gateway", op: getOp(url, nil, "hit", &cachedMisses)},
-		{name: "GET /dragons, uncached (Cache-Control: max-age=0)", op: getOp(url, map[string]string{"Cache-Control": "max-age=0"}, "miss", &uncachedHits)},
+		{name: "bare net/http server, same bytes (baseline)", op: getOp(bareURL, false, "", nil)},
+		{name: "GET /dragons, cached at the gateway", op: getOp(url, false, "hit", &cachedMisses)},
+		{name: "GET /dragons, uncached (stage cache flushed before each request)", op: getOp(url, true, "miss", &uncachedHits)},
 	}
 	fmt.Printf("### GET /dragons (%d dragons, %d-byte body, Cognito ID token, concurrency %d)\n\n", bytes.Count(body, []byte("dragon_name_str")), len(body), o.concurrency)
 	t := table{head: []string{"workload", "requests/s", "p50", "p99", "errors", "vs bare"}}

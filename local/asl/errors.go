@@ -45,6 +45,7 @@ type ExecError struct {
 	location    string // the field of a JSONata evaluation failure
 	reported    bool   // an EvaluationFailed event was recorded
 	execTimeout bool   // the execution exceeded the machine's TimeoutSeconds
+	heartbeat   bool   // a States.Timeout caused by a missed heartbeat
 }
 
 // ExecutionTimedOut reports whether the execution failed because it ran
@@ -66,12 +67,17 @@ func failf(name, format string, args ...any) *ExecError {
 	return &ExecError{ErrorName: name, Cause: fmt.Sprintf(format, args...)}
 }
 
-// errorMatches reports whether an ErrorEquals list matches an error name,
-// with Step Functions' wildcard rules: States.ALL matches everything except
-// States.Runtime and States.DataLimitExceeded; States.TaskFailed matches any
-// error except States.Timeout (and the terminal ones). States.Runtime can never
-// be retried or caught.
-func errorMatches(list []string, name string) bool {
+// ErrorMatches reports whether a Retry or Catch ErrorEquals list matches an
+// error, with Step Functions' wildcard rules: States.ALL matches everything
+// except States.Runtime and States.DataLimitExceeded; States.TaskFailed
+// matches any error except States.Timeout (and the terminal ones);
+// States.HeartbeatTimeout matches a task that missed its heartbeat, which
+// fails with States.Timeout. States.Runtime can never be retried or caught.
+func ErrorMatches(list []string, err *ExecError) bool {
+	if err == nil {
+		return false
+	}
+	name := err.ErrorName
 	if name == ErrRuntime {
 		return false
 	}
@@ -88,6 +94,8 @@ func errorMatches(list []string, name string) bool {
 				return true
 			}
 		case e == ErrTimeout && name == ErrHeartbeatTimeout:
+			return true
+		case e == ErrHeartbeatTimeout && err.heartbeat:
 			return true
 		}
 	}

@@ -370,7 +370,7 @@ func (fr *frame) runWithRetry(ctx context.Context, e *evalCtx, raw any) (any, *s
 		if ctx.Err() != nil {
 			return nil, nil, nil, ctx.Err()
 		}
-		if delay, ok := retryDelay(st.retry, &attempts, ee.ErrorName); ok {
+		if delay, ok := retryDelay(st.retry, &attempts, ee); ok {
 			if err := fr.ex.clock.SleepUntil(ctx, fr.ex.clock.Now().Add(delay)); err != nil {
 				return nil, nil, nil, err
 			}
@@ -380,7 +380,7 @@ func (fr *frame) runWithRetry(ctx context.Context, e *evalCtx, raw any) (any, *s
 			continue
 		}
 		for _, c := range st.catch {
-			if !errorMatches(c.errorEquals, ee.ErrorName) {
+			if !ErrorMatches(c.errorEquals, ee) {
 				continue
 			}
 			out, vars, err := fr.caught(ctx, e, c, raw, ee)
@@ -396,9 +396,9 @@ func (fr *frame) runWithRetry(ctx context.Context, e *evalCtx, raw any) (any, *s
 // retryDelay finds the retrier for an error and, when it has attempts left,
 // returns the back-off before the next attempt. A retrier that is exhausted
 // stops the search (later retriers are not consulted).
-func retryDelay(retriers []*retrier, attempts *[]int, name string) (time.Duration, bool) {
+func retryDelay(retriers []*retrier, attempts *[]int, ee *ExecError) (time.Duration, bool) {
 	for i, r := range retriers {
-		if !errorMatches(r.errorEquals, name) {
+		if !ErrorMatches(r.errorEquals, ee) {
 			continue
 		}
 		if *attempts == nil {

@@ -36,8 +36,9 @@ type TaskRequest struct {
 	Credentials any // the state's Credentials field, if any
 	// Timeout and HeartbeatInterval are the state's TimeoutSeconds and
 	// HeartbeatSeconds (0 when not set). The engine enforces both: it
-	// cancels ctx and fails the task with States.Timeout or
-	// States.HeartbeatTimeout.
+	// cancels ctx and fails the task with States.Timeout (a missed
+	// heartbeat too, as Step Functions does; ErrorEquals
+	// ["States.HeartbeatTimeout"] matches only the latter).
 	Timeout           time.Duration
 	HeartbeatInterval time.Duration
 	// TaskToken is set for ".waitForTaskToken" resources; it is also in the
@@ -151,9 +152,13 @@ func (fr *frame) invokeTask(ctx context.Context, st *state, e *evalCtx, in, para
 		result, err, timedOut = fr.invokeWithTimeouts(ctx, req, timeout, heartbeat)
 	}
 	if timedOut != "" {
-		te := failf(timedOut, "Task timed out")
+		te := failf(ErrTimeout, "Task timed out")
 		if timedOut == ErrHeartbeatTimeout {
-			te.Cause = "Task did not send a heartbeat in time"
+			// Step Functions fails a missed heartbeat with States.Timeout
+			// and no cause; ErrorEquals ["States.HeartbeatTimeout"] still
+			// matches it.
+			te.Cause = ""
+			te.heartbeat = true
 		}
 		fr.taskFailedEvent(st, rtype, rname, te, true)
 		return nil, te

@@ -208,9 +208,14 @@ func TestTaskTimeouts(t *testing.T) {
 	if !errors.As(err, &ee) || ee.ErrorName != ErrTimeout {
 		t.Fatalf("TimeoutSecondsPath: err = %v", err)
 	}
-	_, err, _ = runWith(task(`"TimeoutSeconds":10,"HeartbeatSeconds":3,`), slow(4*time.Second))
-	if !errors.As(err, &ee) || ee.ErrorName != ErrHeartbeatTimeout {
-		t.Fatalf("heartbeat: err = %v", err)
+	// A missed heartbeat fails with States.Timeout (and no cause), in the
+	// TaskTimedOut event and in the execution's error.
+	_, err, types = runWith(task(`"TimeoutSeconds":10,"HeartbeatSeconds":3,`), slow(4*time.Second))
+	if !errors.As(err, &ee) || ee.ErrorName != ErrTimeout || ee.Cause != "" || ee.ExecutionTimedOut() {
+		t.Fatalf("heartbeat: err = %v, want States.Timeout without a cause", err)
+	}
+	if !strings.Contains(strings.Join(types, ","), "TaskTimedOut") {
+		t.Errorf("heartbeat events = %v", types)
 	}
 	// Heartbeats keep the task alive.
 	beating := func(ctx context.Context, req *TaskRequest, _ int) (any, error) {
@@ -230,6 +235,21 @@ func TestTaskTimeouts(t *testing.T) {
 	out, err, _ = runWith(task(`"TimeoutSeconds":1,"Catch":[{"ErrorEquals":["States.Timeout"],"Next":"Caught"}],`), slow(2*time.Second))
 	if err != nil || out.(map[string]any)["Error"] != ErrTimeout {
 		t.Fatalf("caught timeout: %v %v", out, err)
+	}
+	// ErrorEquals States.HeartbeatTimeout catches a missed heartbeat, whose
+	// error name is still States.Timeout, but not a plain timeout.
+	out, err, _ = runWith(task(`"TimeoutSeconds":10,"HeartbeatSeconds":3,"Catch":[{"ErrorEquals":["States.HeartbeatTimeout"],"Next":"Caught"}],`), slow(4*time.Second))
+	if err != nil || out.(map[string]any)["Error"] != ErrTimeout {
+		t.Fatalf("caught heartbeat timeout: %v %v", out, err)
+	}
+	_, err, _ = runWith(task(`"TimeoutSeconds":1,"Catch":[{"ErrorEquals":["States.HeartbeatTimeout"],"Next":"Caught"}],`), slow(2*time.Second))
+	if !errors.As(err, &ee) || ee.ErrorName != ErrTimeout {
+		t.Fatalf("a plain timeout was caught by States.HeartbeatTimeout: %v", err)
+	}
+	// States.TaskFailed does not catch a missed heartbeat.
+	_, err, _ = runWith(task(`"TimeoutSeconds":10,"HeartbeatSeconds":3,"Catch":[{"ErrorEquals":["States.TaskFailed"],"Next":"Caught"}],`), slow(4*time.Second))
+	if !errors.As(err, &ee) || ee.ErrorName != ErrTimeout {
+		t.Fatalf("States.TaskFailed caught a heartbeat timeout: %v", err)
 	}
 	// Fast tasks finish under a timeout.
 	out, err, _ = runWith(task(`"TimeoutSeconds":5,`), func(context.Context, *TaskRequest, int) (any, error) { return 1.0, nil })
@@ -272,5 +292,53 @@ func TestSplitResource(t *testing.T) {
 		if s != c.svc || a != c.action || p != c.pattern {
 			t.Errorf("splitResource(%s) = %q %q %q", c.res, s, a, p)
 		}
+	}
+}
+
+func TestHeartbeatSecondsPath(t *testing.T) {
+	def := task(`"TimeoutSeconds":600,"HeartbeatSecondsPath":"$.hb",`)
+	sm, err := Parse([]byte(def))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var gotInterval time.Duration
+	silent := func(ctx context.Context, req *TaskRequest, _ int) (any, error) {
+		gotInterval = req.HeartbeatInterval
+		ctx.Value(clockKey{}).(*FakeClock).Advance(6 * time.Second)
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}
+	clock := NewFakeClock(t0)
+	ctx := context.WithValue(context.Background(), clockKey{}, clock)
+	var events []Event
+	_, err = sm.Run(ctx, map[string]any{"hb": 5.0}, RunOptions{Tasks: withTasks(map[string]taskFn{lambdaInvoke: silent}), Clock: clock, History: func(e Event) { events = append(events, e) }})
+	var ee *ExecError
+	if !errors.As(err, &ee) || ee.ErrorName != ErrTimeout || ee.Cause != "" {
+		t.Fatalf("err = %v, want States.Timeout without a cause", err)
+	}
+	if gotInterval != 5*time.Second {
+		t.Errorf("HeartbeatInterval = %v, want 5s from the input", gotInterval)
+	}
+	var sched *TaskScheduledDetails
+	var timedOut *TaskDetails
+	var failed *ErrorDetails
+	for _, e := range events {
+		switch {
+		case e.TaskScheduled != nil:
+			sched = e.TaskScheduled
+		case e.TaskTimedOut != nil:
+			timedOut = e.TaskTimedOut
+		case e.ExecutionFailed != nil:
+			failed = e.ExecutionFailed
+		}
+	}
+	if sched == nil || sched.HeartbeatInSeconds != 5 || sched.TimeoutInSeconds != 600 {
+		t.Errorf("TaskScheduled = %+v, want heartbeat 5 and timeout 600", sched)
+	}
+	if timedOut == nil || timedOut.Error != ErrTimeout || timedOut.Cause != "" {
+		t.Errorf("TaskTimedOut = %+v, want States.Timeout without a cause", timedOut)
+	}
+	if failed == nil || failed.Error != ErrTimeout || failed.Cause != "" {
+		t.Errorf("ExecutionFailed = %+v, want States.Timeout without a cause", failed)
 	}
 }

@@ -238,7 +238,7 @@ func (fr *frame) testOutcome(ctx context.Context, e *evalCtx, raw any, ee *ExecE
 	tr := fr.test
 	st := e.st
 	for i, r := range st.retry {
-		if !errorMatches(r.errorEquals, ee.ErrorName) {
+		if !ErrorMatches(r.errorEquals, ee) {
 			continue
 		}
 		if tr.retryCount < r.maxAttempts {
@@ -254,7 +254,7 @@ func (fr *frame) testOutcome(ctx context.Context, e *evalCtx, raw any, ee *ExecE
 		break
 	}
 	for i, c := range st.catch {
-		if !errorMatches(c.errorEquals, ee.ErrorName) {
+		if !ErrorMatches(c.errorEquals, ee) {
 			continue
 		}
 		out, vars, err := fr.caught(ctx, e, c, raw, ee)

@@ -79,6 +79,11 @@ func up(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if c.Stack == nil || !hasUserPoolClient(c) {
+		fmt.Fprintf(stdout, "Dragons local cloud (edge only, no API) ready in %s\n\n  Edge       %s   (AWS_ENDPOINT_URL for the AWS CLI, SDKs and boto3)\n  X-Ray UDP  %s\n\nPress Ctrl-C to stop.\n",
+			time.Since(began).Round(time.Millisecond), c.EdgeURL, c.XRayUDP)
+		return wait(ctx, c, stdout)
+	}
 	tok, err := cloud.FetchToken(ctx, c.EdgeURL)
 	if err != nil {
 		_ = c.Close(context.Background())
@@ -107,11 +112,27 @@ Bearer token (valid for one hour):
 Press Ctrl-C to stop.
 `, time.Since(began).Round(time.Millisecond), c.APIURL, c.EdgeURL, c.XRayUDP, c.Stack.Region, user.Username, user.Password,
 		trimScheme(c.EdgeURL), trimScheme(c.EdgeURL), c.APIURL, c.APIURL, tok)
+	return wait(ctx, c, stdout)
+}
+
+// wait serves until Ctrl-C or SIGTERM, then shuts the cloud down.
+func wait(ctx context.Context, c *cloud.Cloud, stdout io.Writer) error {
 	<-ctx.Done()
 	fmt.Fprintln(stdout, "\nshutting down")
 	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	return c.Close(shutdown)
+}
+
+// hasUserPoolClient reports whether the deployed template has a Cognito app
+// client, through which `dragons token` signs the local user in.
+func hasUserPoolClient(c *cloud.Cloud) bool {
+	for _, r := range c.Stack.Resources {
+		if r.Type == "AWS::Cognito::UserPoolClient" {
+			return true
+		}
+	}
+	return false
 }
 
 // openLog returns the structured logger: one JSON line per request and event,

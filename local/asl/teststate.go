@@ -91,6 +91,7 @@ type testRun struct {
 	mock       *TestStateMock
 	retryCount int
 	status     string
+	caught     *ExecError // the error a catcher handled
 }
 
 func (m *TestStateMock) outcome() (any, error) {
@@ -110,8 +111,8 @@ func (tr *testRun) record(field *string, v any) {
 // reports its output, next state and the data at each processing step. Task
 // states call in.Tasks unless mocked; a Wait state does not wait. Errors
 // that a retrier would retry give status RETRIABLE; errors a catcher handles
-// give CAUGHT_ERROR with the catcher's output. A definition problem is
-// returned as a *DefinitionError.
+// give CAUGHT_ERROR with the error, its cause and the catcher's output. A
+// definition problem is returned as a *DefinitionError.
 func TestState(ctx context.Context, in TestStateInput, opts ...Option) (*TestStateResult, error) {
 	cfg := config{typ: Standard}
 	for _, o := range opts {
@@ -177,6 +178,9 @@ func TestState(ctx context.Context, in TestStateInput, opts ...Option) (*TestSta
 	res.Status = TestSucceeded
 	if tr.status == TestCaughtError {
 		res.Status = TestCaughtError
+		if tr.caught != nil {
+			res.Error, res.Cause = tr.caught.ErrorName, tr.caught.Cause
+		}
 	}
 	res.Output = compactJSON(out)
 	if next != nil {
@@ -264,6 +268,7 @@ func (fr *frame) testOutcome(ctx context.Context, e *evalCtx, raw any, ee *ExecE
 		idx := i
 		tr.insp.ErrorDetails = &InspectionErrorInfo{CatchIndex: &idx}
 		tr.status = TestCaughtError
+		tr.caught = ee
 		return out, c.next, vars, nil
 	}
 	return nil, nil, nil, ee

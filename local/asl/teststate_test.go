@@ -45,7 +45,7 @@ func TestTestStateTask(t *testing.T) {
 	}
 	// Caught.
 	res = testState(t, TestStateInput{Definition: []byte(def), Input: js(t, `{"in":{"x":1}}`), Mock: &TestStateMock{Error: "Bad", Cause: "why"}})
-	if res.Status != TestCaughtError || res.NextState != "Handler" || res.Output != `{"err":{"Cause":"why","Error":"Bad"},"in":{"x":1}}` || *res.Inspection.ErrorDetails.CatchIndex != 0 {
+	if res.Status != TestCaughtError || res.Error != "Bad" || res.Cause != "why" || res.NextState != "Handler" || res.Output != `{"err":{"Cause":"why","Error":"Bad"},"in":{"x":1}}` || *res.Inspection.ErrorDetails.CatchIndex != 0 {
 		t.Fatalf("caught = %+v", res)
 	}
 	// Mocked result.

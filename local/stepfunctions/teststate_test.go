@@ -64,13 +64,69 @@ func TestTestState(t *testing.T) {
 		t.Fatalf("retriable = %+v", out)
 	}
 	out = run(withHandlers, `{"id":1}`, mockErr("DragonValidationException"))
-	if out.Status != types.TestExecutionStatusCaughtError || *out.NextState != "Rejected" || *out.Error != "DragonValidationException" ||
+	if out.Status != types.TestExecutionStatusCaughtError || *out.NextState != "Rejected" || *out.Error != "DragonValidationException" || aws.ToString(out.Cause) != "because" ||
 		!reflect.DeepEqual(asJSON(t, *out.Output), asJSON(t, `{"id":1,"error":{"Error":"DragonValidationException","Cause":"because"}}`)) {
 		t.Fatalf("caught = %+v", out)
 	}
 	out = run(withHandlers, `{}`, mockErr("Other"))
 	if out.Status != types.TestExecutionStatusFailed || *out.Error != "Other" || *out.Cause != "because" {
 		t.Fatalf("failed = %+v", out)
+	}
+
+	// An exhausted retrier stops the search, as in an execution: the
+	// States.ALL retrier after a MaxAttempts 0 one does not make a timeout
+	// retriable.
+	exhausted := `{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Parameters":{"FunctionName":"x"},
+		"Retry":[{"ErrorEquals":["States.Timeout"],"MaxAttempts":0},{"ErrorEquals":["States.ALL"]}],"End":true}`
+	out = run(exhausted, `{}`, mockErr("States.Timeout"))
+	if out.Status != types.TestExecutionStatusFailed || *out.Error != "States.Timeout" {
+		t.Fatalf("MaxAttempts 0 = %+v, want FAILED", out)
+	}
+	out = run(exhausted, `{}`, mockErr("Other"))
+	if out.Status != types.TestExecutionStatusRetriable {
+		t.Fatalf("States.ALL retrier = %+v, want RETRIABLE", out)
+	}
+	// retrierRetryCount says how many retries already happened.
+	out = run(withHandlers, `{}`, func(in *sfn.TestStateInput) {
+		mockErr("Lambda.TooManyRequestsException")(in)
+		in.StateConfiguration = &types.TestStateConfiguration{RetrierRetryCount: aws.Int32(3)}
+	})
+	if out.Status != types.TestExecutionStatusFailed {
+		t.Fatalf("retries used up = %+v, want FAILED", out)
+	}
+
+	// Every processing step is in the inspection data.
+	steps := `{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","InputPath":"$.in",
+		"Parameters":{"FunctionName":"echo","Payload.$":"$"},"ResultSelector":{"p.$":"$.Payload"},"ResultPath":"$.r","End":true}`
+	out = run(steps, `{"in":{"v":1}}`, func(in *sfn.TestStateInput) { in.InspectionLevel = types.InspectionLevelTrace })
+	want := map[string]string{
+		"input":               `{"in":{"v":1}}`,
+		"afterInputPath":      `{"v":1}`,
+		"afterParameters":     `{"FunctionName":"echo","Payload":{"v":1}}`,
+		"afterResultSelector": `{"p":{"v":1}}`,
+		"afterResultPath":     `{"in":{"v":1},"r":{"p":{"v":1}}}`,
+	}
+	id := out.InspectionData
+	if id == nil {
+		t.Fatal("no inspection data at TRACE")
+	}
+	for field, got := range map[string]*string{"input": id.Input, "afterInputPath": id.AfterInputPath, "afterParameters": id.AfterParameters,
+		"afterResultSelector": id.AfterResultSelector, "afterResultPath": id.AfterResultPath} {
+		if got == nil || !reflect.DeepEqual(asJSON(t, *got), asJSON(t, want[field])) {
+			t.Errorf("inspection %s = %v, want %s", field, aws.ToString(got), want[field])
+		}
+	}
+	if id.Result == nil || asJSON(t, *id.Result).(map[string]any)["Payload"] == nil {
+		t.Errorf("inspection result = %v, want the Lambda response", aws.ToString(id.Result))
+	}
+	out = run(`{"Type":"Pass","QueryLanguage":"JSONata","Output":"{% $states.input.a + 1 %}","End":true}`, `{"a":1}`, nil)
+	if out.InspectionData != nil || *out.Output != `2` {
+		t.Fatalf("INFO level = %+v, want no inspection data", out)
+	}
+	out = run(`{"Type":"Task","QueryLanguage":"JSONata","Resource":"arn:aws:states:::lambda:invoke","Arguments":{"FunctionName":"echo","Payload":"{% $states.input.a %}"},"End":true}`,
+		`{"a":7}`, func(in *sfn.TestStateInput) { in.InspectionLevel = types.InspectionLevelDebug })
+	if id := out.InspectionData; id == nil || id.AfterArguments == nil || !reflect.DeepEqual(asJSON(t, *id.AfterArguments), asJSON(t, `{"FunctionName":"echo","Payload":7}`)) {
+		t.Fatalf("afterArguments = %+v", out.InspectionData)
 	}
 
 	// A Choice state picks its branch; a Fail state fails.

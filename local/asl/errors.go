@@ -2,6 +2,7 @@ package asl
 
 import (
 	"fmt"
+	"runtime/debug"
 	"strings"
 )
 
@@ -46,6 +47,18 @@ type ExecError struct {
 	reported    bool   // an EvaluationFailed event was recorded
 	execTimeout bool   // the execution exceeded the machine's TimeoutSeconds
 	heartbeat   bool   // a States.Timeout caused by a missed heartbeat
+	stack       []byte // the stack of the panic this error replaces
+}
+
+// PanicStack returns the goroutine stack of the panic this error stands
+// for, or nil when the error is not a recovered panic. The engine turns a
+// panic (its own or a TaskInvoker's) into a States.Runtime failure of the
+// execution instead of crashing the process; callers log the stack.
+func (e *ExecError) PanicStack() []byte { return e.stack }
+
+// panicError is the States.Runtime error that replaces a recovered panic.
+func panicError(r any) *ExecError {
+	return &ExecError{ErrorName: ErrRuntime, Cause: fmt.Sprintf("An internal error occurred: panic: %v", r), stack: debug.Stack()}
 }
 
 // ExecutionTimedOut reports whether the execution failed because it ran

@@ -164,6 +164,7 @@ func (h *history) emit(prev *int64, e Event) {
 		return
 	}
 	h.mu.Lock()
+	defer h.mu.Unlock() // a panicking callback must not leave it locked
 	h.next++
 	e.ID = h.next
 	e.PreviousEventID = *prev
@@ -172,7 +173,6 @@ func (h *history) emit(prev *int64, e Event) {
 		e.Timestamp = h.clock.Now()
 	}
 	h.fn(e)
-	h.mu.Unlock()
 }
 
 var notTruncated = &DataDetails{}

@@ -69,7 +69,7 @@ func (fr *frame) attemptParallel(ctx context.Context, e *evalCtx, raw any) (any,
 			go func(i int, b *graph) {
 				defer wg.Done()
 				c := fr.child(false)
-				out, err := c.runGraph(bctx, b, params)
+				out, err := c.runGuarded(bctx, b.start, params)
 				if err != nil {
 					once.Do(func() { firstErr = err; cancel() })
 					return
@@ -259,6 +259,16 @@ func (fr *frame) attemptMap(ctx context.Context, e *evalCtx, raw any) (any, map[
 		results[i] = out
 		return nil
 	}
+	// runItemGuarded is runItem for a worker goroutine: a panic becomes the
+	// item's States.Runtime error instead of crashing the process.
+	runItemGuarded := func(ictx context.Context, i int, c *frame) (err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				err = panicError(r)
+			}
+		}()
+		return runItem(ictx, i, c)
+	}
 	// record notes a failed item; it returns true when the Map must stop.
 	record := func(i int, err error) bool {
 		var ee *ExecError
@@ -318,7 +328,7 @@ func (fr *frame) attemptMap(ctx context.Context, e *evalCtx, raw any) (any, map[
 					next++
 					mu.Unlock()
 					fr.initChild(c, isolated)
-					if err := runItem(mctx, i, c); err != nil {
+					if err := runItemGuarded(mctx, i, c); err != nil {
 						mu.Lock()
 						if !stopped && record(i, err) {
 							stopped = true

@@ -256,7 +256,7 @@ func (ex *execution) drive(ctx context.Context, fr *frame, st *state, input any)
 		}()
 	}
 
-	out, err := fr.runFrom(ctx, st, input)
+	out, err := fr.runGuarded(ctx, st, input)
 	var susp *Suspended
 	if errors.As(err, &susp) {
 		return nil, susp
@@ -281,6 +281,18 @@ func (ex *execution) drive(ctx context.Context, fr *frame, st *state, input any)
 		return nil, err
 	}
 	return out, nil
+}
+
+// runGuarded is runFrom with a panic turned into a States.Runtime error, so
+// that a bug (or a panicking TaskInvoker) fails one execution instead of
+// the process.
+func (fr *frame) runGuarded(ctx context.Context, st *state, input any) (out any, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			out, err = nil, panicError(r)
+		}
+	}()
+	return fr.runFrom(ctx, st, input)
 }
 
 //go:noinline

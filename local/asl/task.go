@@ -277,6 +277,11 @@ func (fr *frame) invokeWithTimeouts(ctx context.Context, req *TaskRequest, timeo
 	}
 	done := make(chan taskOutcome, 1)
 	go func() {
+		defer func() {
+			if r := recover(); r != nil {
+				done <- taskOutcome{nil, panicError(r)}
+			}
+		}()
 		r, err := fr.ex.tasks.InvokeTask(tctx, req)
 		done <- taskOutcome{r, err}
 	}()

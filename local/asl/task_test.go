@@ -342,3 +342,41 @@ func TestHeartbeatSecondsPath(t *testing.T) {
 		t.Errorf("ExecutionFailed = %+v, want States.Timeout without a cause", failed)
 	}
 }
+
+func TestPanicFailsTheExecution(t *testing.T) {
+	panics := withTasks(map[string]taskFn{lambdaInvoke: func(context.Context, *TaskRequest, int) (any, error) {
+		panic("boom in the invoker")
+	}})
+	branch := `{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"` + lambdaInvoke + `","End":true}}}`
+	cases := map[string]string{
+		// On the execution's own goroutine.
+		"task": task(`"Catch":[{"ErrorEquals":["States.ALL"],"Next":"Caught"}],`),
+		// On the goroutine that enforces a timeout.
+		"task with a timeout": task(`"TimeoutSeconds":30,`),
+		// On a branch goroutine.
+		"parallel": `{"StartAt":"P","States":{"P":{"Type":"Parallel","Branches":[` + branch + `,` + branch + `],"End":true}}}`,
+		// On a Map worker goroutine.
+		"map": `{"StartAt":"M","States":{"M":{"Type":"Map","ItemsPath":"$.items","ItemProcessor":` + branch + `,"End":true}}}`,
+	}
+	for name, def := range cases {
+		t.Run(name, func(t *testing.T) {
+			r := run(t, def, `{"items":[1,2,3]}`, panics)
+			ee := r.wantError(t, ErrRuntime)
+			if !strings.Contains(ee.Cause, "boom in the invoker") {
+				t.Errorf("cause = %q, want the panic value", ee.Cause)
+			}
+			if !strings.Contains(string(ee.PanicStack()), "goroutine") {
+				t.Errorf("PanicStack() = %q, want a stack", ee.PanicStack())
+			}
+			types := r.eventTypes()
+			if len(types) == 0 || types[len(types)-1] != "ExecutionFailed" {
+				t.Errorf("events = %v, want ExecutionFailed last", types)
+			}
+		})
+	}
+	// A task error that is not a panic has no stack.
+	ee := run(t, task(""), `{}`, withTasks(map[string]taskFn{lambdaInvoke: fails("E", "c")})).wantError(t, "E")
+	if ee.PanicStack() != nil {
+		t.Errorf("PanicStack() of a plain error = %q", ee.PanicStack())
+	}
+}

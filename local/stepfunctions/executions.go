@@ -179,6 +179,7 @@ func (s *Service) runExecution(ctx context.Context, sp *runSpec, resume *asl.Sus
 	} else {
 		out, err = m.sm.Run(ctx, sp.input, opts)
 	}
+	s.logEnginePanic(sp.arn, err)
 	res := runResult{stop: s.clock.Now().UTC()}
 	var ee *asl.ExecError
 	var susp *asl.Suspended

@@ -31,6 +31,7 @@ func (s *Service) startExpress(sp *runSpec) error {
 // Close stays unfinished in the journal.
 func (s *Service) runExpress(sp *runSpec) {
 	defer s.wg.Done()
+	defer s.recoverExpress(sp)
 	res := s.runExecution(s.runCtx, sp, nil)
 	if res.status != StatusAborted && s.journal != nil {
 		s.journal.ended(sp.arn)

@@ -65,6 +65,7 @@ func (p *parked) suspended(execInput string) (*asl.Suspended, error) {
 // or from p) until the execution ends or parks in a Wait state.
 func (s *Service) runStandard(ctx context.Context, ex *execution, sp *runSpec, p *parked) {
 	defer s.wg.Done()
+	defer s.recoverStandard(ex)
 	ex.mu.Lock()
 	obs := ex.obs
 	ex.mu.Unlock()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"sync"
 	"time"
 
@@ -31,6 +32,11 @@ type RunOptions struct {
 	// SuspendWaits makes Run return a *Suspended instead of blocking when
 	// the execution reaches a top-level Wait state that ends in the future.
 	SuspendWaits bool
+	// Rand is the random source of the FULL JitterStrategy of retriers
+	// (default: a source seeded at random for each run). The engine uses it
+	// under a lock of its own, so a source shared by concurrent runs must
+	// be safe for concurrent use.
+	Rand rand.Source
 }
 
 // ExecutionInfo identifies an execution in the context object.
@@ -62,6 +68,24 @@ type execution struct {
 	ctxOnce      sync.Once
 	ctxExecution map[string]any
 	ctxMachine   map[string]any
+	// rnd draws retry jitter; it is made when first needed.
+	randMu sync.Mutex
+	rnd    *rand.Rand
+}
+
+// jitter returns FULL jitter for a back-off of d seconds: a random value in
+// [0, d). Parallel branches and Map iterations draw from the same source.
+func (ex *execution) jitter(d float64) float64 {
+	ex.randMu.Lock()
+	defer ex.randMu.Unlock()
+	if ex.rnd == nil {
+		src := ex.opts.Rand
+		if src == nil {
+			src = rand.NewPCG(rand.Uint64(), rand.Uint64())
+		}
+		ex.rnd = rand.New(src)
+	}
+	return ex.rnd.Float64() * d
 }
 
 // frame is one thread of execution: the top-level machine, a Parallel

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"math"
-	"math/rand/v2"
 	"time"
 
 	"github.com/dragons-dev/dragons/local/asl/jsonpath"
@@ -370,7 +369,7 @@ func (fr *frame) runWithRetry(ctx context.Context, e *evalCtx, raw any) (any, *s
 		if ctx.Err() != nil {
 			return nil, nil, nil, ctx.Err()
 		}
-		if delay, ok := retryDelay(st.retry, &attempts, ee); ok {
+		if delay, ok := retryDelay(st.retry, &attempts, ee, fr.ex.jitter); ok {
 			if err := fr.ex.clock.SleepUntil(ctx, fr.ex.clock.Now().Add(delay)); err != nil {
 				return nil, nil, nil, err
 			}
@@ -396,7 +395,7 @@ func (fr *frame) runWithRetry(ctx context.Context, e *evalCtx, raw any) (any, *s
 // retryDelay finds the retrier for an error and, when it has attempts left,
 // returns the back-off before the next attempt. A retrier that is exhausted
 // stops the search (later retriers are not consulted).
-func retryDelay(retriers []*retrier, attempts *[]int, ee *ExecError) (time.Duration, bool) {
+func retryDelay(retriers []*retrier, attempts *[]int, ee *ExecError, jitter func(float64) float64) (time.Duration, bool) {
 	for i, r := range retriers {
 		if !ErrorMatches(r.errorEquals, ee) {
 			continue
@@ -414,7 +413,7 @@ func retryDelay(retriers []*retrier, attempts *[]int, ee *ExecError) (time.Durat
 			d = r.maxDelay
 		}
 		if r.jitterFull {
-			d = rand.Float64() * d
+			d = jitter(d)
 		}
 		return secondsDuration(d), true
 	}

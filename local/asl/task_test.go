@@ -3,6 +3,7 @@ package asl
 import (
 	"context"
 	"errors"
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
@@ -111,12 +112,6 @@ func TestRetry(t *testing.T) {
 	r.wantError(t, "E")
 	if got := r.clock.Now().Sub(t0); got != 70*time.Second { // 10 + 20 + 20 + 20
 		t.Errorf("virtual time = %v, want 70s", got)
-	}
-	// FULL jitter never waits longer than the interval.
-	r = run(t, task(`"Retry":[{"ErrorEquals":["E"],"MaxAttempts":5,"IntervalSeconds":2,"BackoffRate":1,"JitterStrategy":"FULL"}],`), `{}`, withTasks(map[string]taskFn{lambdaInvoke: fails("E", "x")}))
-	r.wantError(t, "E")
-	if got := r.clock.Now().Sub(t0); got > 10*time.Second {
-		t.Errorf("jittered time = %v, want <= 10s", got)
 	}
 	// MaxAttempts 0 never retries; non-matching errors are not retried.
 	r = run(t, task(`"Retry":[{"ErrorEquals":["E"],"MaxAttempts":0}],`), `{}`, withTasks(map[string]taskFn{lambdaInvoke: fails("E", "x")}))
@@ -378,5 +373,48 @@ func TestPanicFailsTheExecution(t *testing.T) {
 	ee := run(t, task(""), `{}`, withTasks(map[string]taskFn{lambdaInvoke: fails("E", "c")})).wantError(t, "E")
 	if ee.PanicStack() != nil {
 		t.Errorf("PanicStack() of a plain error = %q", ee.PanicStack())
+	}
+}
+
+func TestRetryJitter(t *testing.T) {
+	def := task(`"Retry":[{"ErrorEquals":["E"],"MaxAttempts":5,"IntervalSeconds":2,"BackoffRate":1,"JitterStrategy":"FULL"}],`)
+	sm, err := Parse([]byte(def))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// waited runs the machine and returns the virtual time its retries took.
+	waited := func(src rand.Source) time.Duration {
+		clock := NewFakeClock(t0)
+		_, err := sm.Run(context.Background(), map[string]any{}, RunOptions{Clock: clock, Rand: src, Tasks: withTasks(map[string]taskFn{lambdaInvoke: fails("E", "x")})})
+		var ee *ExecError
+		if !errors.As(err, &ee) || ee.ErrorName != "E" {
+			t.Fatalf("err = %v, want E after the retries", err)
+		}
+		return clock.Now().Sub(t0)
+	}
+	const unjittered = 10 * time.Second // 5 retries of 2 s
+	got := waited(rand.NewPCG(1, 2))
+	// Each back-off is the 2 s interval scaled by the next draw of the
+	// source.
+	want := time.Duration(0)
+	r := rand.New(rand.NewPCG(1, 2))
+	for i := 0; i < 5; i++ {
+		want += secondsDuration(r.Float64() * 2)
+	}
+	if got != want {
+		t.Errorf("jittered time = %v, want %v from the seeded source", got, want)
+	}
+	if got >= unjittered {
+		t.Errorf("jittered time = %v, want below the un-jittered %v", got, unjittered)
+	}
+	if again := waited(rand.NewPCG(1, 2)); again != got {
+		t.Errorf("same seed: %v then %v", got, again)
+	}
+	if other := waited(rand.NewPCG(3, 4)); other == got {
+		t.Errorf("another seed gave the same time %v", other)
+	}
+	// Without a source each run draws from its own.
+	if a, b := waited(nil), waited(nil); a >= unjittered || b >= unjittered || a == b {
+		t.Errorf("default source: %v and %v, want two different times below %v", a, b, unjittered)
 	}
 }

@@ -24,6 +24,7 @@ const (
 	ErrResultWriterFailed              = "States.ResultWriterFailed"
 	ErrDataLimitExceeded               = "States.DataLimitExceeded"
 	ErrQueryEvaluationError            = "States.QueryEvaluationError"
+	ErrHTTPSocket                      = "States.Http.Socket" // an HTTP Task that timed out
 )
 
 // knownStatesErrors are the States.* names accepted in ErrorEquals.
@@ -33,7 +34,7 @@ var knownStatesErrors = map[string]bool{
 	ErrParameterPathFailure: true, ErrBranchFailed: true, ErrNoChoiceMatched: true,
 	ErrIntrinsicFailure: true, ErrExceedToleratedFailureThreshold: true,
 	ErrItemReaderFailed: true, ErrResultWriterFailed: true, ErrDataLimitExceeded: true,
-	ErrQueryEvaluationError: true,
+	ErrQueryEvaluationError: true, ErrHTTPSocket: true,
 }
 
 // ExecError is how an execution (or a task) fails: an error name and a

@@ -641,7 +641,7 @@ func (l *loader) loadTask(st *state, m map[string]any, loc string) {
 			l.problem(CodeSchema, "Express state machine does not support '.waitForTaskToken' service integration", rloc)
 		}
 		if st.resourceKind == resourceActivity {
-			l.problem(CodeSchema, "Express state machine does not support Activities", rloc)
+			l.problem(CodeSchema, "Express state machine does not support Activity ARN", rloc)
 		}
 	}
 	st.timeout = l.numberField(st, m, "TimeoutSeconds", loc, 1, 99999999, true)

@@ -64,6 +64,7 @@ func TestParseProblems(t *testing.T) {
 		{"bad Resource", `{"StartAt":"A","States":{"A":{"Type":"Task","Resource":"lambda","End":true}}}`, nil, CodeInvalidResource, "/States/A/Resource"},
 		{"sync in express", `{"StartAt":"A","States":{"A":{"Type":"Task","Resource":"arn:aws:states:::states:startExecution.sync","End":true}}}`, []Option{WithType(Express)}, CodeSchema, "/States/A/Resource"},
 		{"token in express", `{"StartAt":"A","States":{"A":{"Type":"Task","Resource":"arn:aws:states:::sqs:sendMessage.waitForTaskToken","End":true}}}`, []Option{WithType(Express)}, CodeSchema, "/States/A/Resource"},
+		{"activity in express", `{"StartAt":"A","States":{"A":{"Type":"Task","Resource":"arn:aws:states:us-east-1:000000000000:activity:approve","End":true}}}`, []Option{WithType(Express)}, CodeSchema, "/States/A/Resource"},
 		{"heartbeat not below timeout", `{"StartAt":"A","States":{"A":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","TimeoutSeconds":5,"HeartbeatSeconds":5,"End":true}}}`, nil, CodeSchema, "/States/A/HeartbeatSeconds"},
 		{"timeout and path", `{"StartAt":"A","States":{"A":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","TimeoutSeconds":5,"TimeoutSecondsPath":"$.t","End":true}}}`, nil, CodeSchema, "/States/A"},
 		{"retry States.ALL not last", `{"StartAt":"A","States":{"A":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Retry":[{"ErrorEquals":["States.ALL"]},{"ErrorEquals":["E"]}],"End":true}}}`, nil, CodeSchema, "/States/A/Retry/0/ErrorEquals/0"},
@@ -173,4 +174,28 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("Run returned %v", err)
 		}
 	})
+}
+
+func TestParseMessages(t *testing.T) {
+	// Step Functions' wording for the integrations an Express machine
+	// cannot use.
+	for res, want := range map[string]string{
+		"arn:aws:states:us-east-1:000000000000:activity:approve": "SCHEMA_VALIDATION_FAILED: Express state machine does not support Activity ARN at /States/A/Resource",
+		"arn:aws:states:::states:startExecution.sync:2":          "SCHEMA_VALIDATION_FAILED: Express state machine does not support '.sync' service integration at /States/A/Resource",
+		"arn:aws:states:::sqs:sendMessage.waitForTaskToken":      "SCHEMA_VALIDATION_FAILED: Express state machine does not support '.waitForTaskToken' service integration at /States/A/Resource",
+	} {
+		_, err := Parse([]byte(`{"StartAt":"A","States":{"A":{"Type":"Task","Resource":"`+res+`","End":true}}}`), WithType(Express))
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: error = %v, want %q", res, err, want)
+		}
+	}
+}
+
+func TestHTTPSocketErrorName(t *testing.T) {
+	def := task(`"Retry":[{"ErrorEquals":["States.Http.Socket"],"MaxAttempts":1}],"Catch":[{"ErrorEquals":["States.Http.Socket"],"Next":"Caught"}],`)
+	r := run(t, def, `{}`, withTasks(map[string]taskFn{lambdaInvoke: fails(ErrHTTPSocket, "no answer in 60 seconds")}))
+	r.wantOutput(t, `{"Error":"States.Http.Socket","Cause":"no answer in 60 seconds"}`)
+	if n := r.tasks.calls(lambdaInvoke); n != 2 {
+		t.Errorf("calls = %d, want 2 (one retry)", n)
+	}
 }

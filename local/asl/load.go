@@ -94,6 +94,9 @@ type loader struct {
 	compile  QueryCompiler
 	problems []Problem
 	cur      *state
+	// names are the state names seen so far in the whole machine: a name
+	// must be unique across the top level, branches and item processors.
+	names map[string]bool
 }
 
 func (l *loader) problem(code, msg, loc string) {
@@ -248,6 +251,7 @@ func (l *loader) loadGraph(m map[string]any, loc string, lang QueryLanguage, nes
 		if len(name) > 80 || name == "" {
 			l.problem(CodeSchema, fmt.Sprintf("The state name '%s' must be 1 to 80 characters long", name), sloc)
 		}
+		l.uniqueName(name, sloc)
 		sm, ok := statesRaw[name].(map[string]any)
 		if !ok {
 			l.problem(CodeSchema, "A state must be a JSON object", sloc)
@@ -334,6 +338,23 @@ func (l *loader) loadGraph(m map[string]any, loc string, lang QueryLanguage, nes
 		}
 	}
 	return g
+}
+
+// uniqueName reports a state name already used elsewhere in the machine.
+// TestState's loader skips the check: it tests one state, named by the
+// caller.
+func (l *loader) uniqueName(name, loc string) {
+	if l.lenient {
+		return
+	}
+	if l.names == nil {
+		l.names = map[string]bool{}
+	}
+	if l.names[name] {
+		l.problem(CodeDuplicateState, "Duplicate State name: "+name, loc)
+		return
+	}
+	l.names[name] = true
 }
 
 var (

@@ -93,6 +93,9 @@ func TestParseProblems(t *testing.T) {
 		{"invalid JSONata", `{"QueryLanguage":"JSONata","StartAt":"A","States":{"A":{"Type":"Pass","Output":"{% $states.input. %}","End":true}}}`, nil, CodeInvalidJSONata, "/States/A/Output"},
 		{"assign reserved name", `{"StartAt":"A","States":{"A":{"Type":"Pass","Assign":{"states":1},"End":true}}}`, nil, CodeSchema, "/States/A/Assign/states"},
 		{"assign invalid name", `{"StartAt":"A","States":{"A":{"Type":"Pass","Assign":{"a-b":1},"End":true}}}`, nil, CodeSchema, "/States/A/Assign/a-b"},
+		{"state name reused in a branch", `{"StartAt":"A","States":{"A":{"Type":"Parallel","Branches":[{"StartAt":"B","States":{"B":{"Type":"Succeed"}}}],"Next":"B"},"B":{"Type":"Succeed"}}}`, nil, CodeDuplicateState, "/States/B"},
+		{"state name reused across branches", `{"StartAt":"A","States":{"A":{"Type":"Parallel","Branches":[{"StartAt":"X","States":{"X":{"Type":"Succeed"}}},{"StartAt":"X","States":{"X":{"Type":"Succeed"}}}],"End":true}}}`, nil, CodeDuplicateState, "/States/A/Branches/1/States/X"},
+		{"state name reused in an item processor", `{"StartAt":"M","States":{"M":{"Type":"Map","ItemProcessor":{"StartAt":"M","States":{"M":{"Type":"Succeed"}}},"End":true}}}`, nil, CodeDuplicateState, "/States/M/ItemProcessor/States/M"},
 		{"escaped location", `{"StartAt":"a/b","States":{"a/b":{"Type":"Pass","Foo":1,"End":true}}}`, nil, CodeSchema, "/States/a~1b"},
 	}
 	for _, c := range cases {
@@ -188,6 +191,20 @@ func TestParseMessages(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: error = %v, want %q", res, err, want)
 		}
+	}
+}
+
+func TestDuplicateStateNameMessage(t *testing.T) {
+	def := `{"StartAt":"A","States":{"A":{"Type":"Parallel","Branches":[{"StartAt":"B","States":{"B":{"Type":"Succeed"}}}],"Next":"B"},"B":{"Type":"Succeed"}}}`
+	_, err := Parse([]byte(def))
+	want := "DUPLICATE_STATE_NAME: Duplicate State name: B at /States/B"
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("error = %v, want %q", err, want)
+	}
+	// TestState tests one state of a machine by name.
+	res, err := TestState(context.Background(), TestStateInput{Definition: []byte(`{"StartAt":"A","States":{"A":{"Type":"Pass","End":true}}}`), StateName: "A", Input: map[string]any{}})
+	if err != nil || res.Status != TestSucceeded {
+		t.Fatalf("TestState = %+v, %v", res, err)
 	}
 }
 

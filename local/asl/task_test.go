@@ -349,7 +349,7 @@ func TestPanicFailsTheExecution(t *testing.T) {
 		// On the goroutine that enforces a timeout.
 		"task with a timeout": task(`"TimeoutSeconds":30,`),
 		// On a branch goroutine.
-		"parallel": `{"StartAt":"P","States":{"P":{"Type":"Parallel","Branches":[` + branch + `,` + branch + `],"End":true}}}`,
+		"parallel": `{"StartAt":"P","States":{"P":{"Type":"Parallel","Branches":[` + branch + `,` + strings.ReplaceAll(branch, `"T"`, `"T2"`) + `],"End":true}}}`,
 		// On a Map worker goroutine.
 		"map": `{"StartAt":"M","States":{"M":{"Type":"Map","ItemsPath":"$.items","ItemProcessor":` + branch + `,"End":true}}}`,
 	}

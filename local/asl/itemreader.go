@@ -33,7 +33,7 @@ func (fr *frame) readItems(ctx context.Context, e *evalCtx, in any) ([]any, erro
 	if fr.ex.tasks == nil {
 		return nil, failf(ErrItemReaderFailed, "%v: cannot read items from %s", errNoInvoker, r.resource)
 	}
-	res, err := fr.ex.tasks.InvokeTask(ctx, &TaskRequest{Resource: r.resource, Input: params, StateName: e.st.name, ExecutionID: fr.ex.info.ID, StateMachine: fr.ex.smInfo.ID, Heartbeat: func() {}})
+	res, err := fr.ex.tasks.InvokeTask(ctx, &TaskRequest{Resource: r.resource, Input: params, StateName: e.st.name, ExecutionID: fr.ex.info.ID, StateMachine: fr.ex.smInfo.ID, Heartbeat: func() {}, Submitted: ignoreSubmitted})
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -47,6 +48,12 @@ type TaskRequest struct {
 	TaskToken string
 	// Heartbeat records a heartbeat (SendTaskHeartbeat) for the running task.
 	Heartbeat func()
+	// Submitted records, for a ".sync" or ".waitForTaskToken" task, that
+	// the service accepted the request (the child execution started, the
+	// message carrying the token was sent): the history gets a
+	// TaskSubmitted event with output, the service's response. Calls after
+	// the first, or after the attempt ended, are ignored. It is never nil.
+	Submitted func(output any)
 	// Execution and state machine identity, for integrations that need it.
 	ExecutionID  string
 	StateMachine string
@@ -142,6 +149,12 @@ func (fr *frame) invokeTask(ctx context.Context, st *state, e *evalCtx, in, para
 		StateMachine:      ex.smInfo.ID,
 		RetryCount:        e.retryCount,
 	}
+	req.Submitted = ignoreSubmitted
+	var sub *submission
+	if h != nil && (st.sync || st.waitForToken) {
+		sub = &submission{fr: fr, st: st, rtype: rtype, rname: rname}
+		req.Submitted = sub.submitted
+	}
 	var result any
 	var err error
 	timedOut := ""
@@ -150,6 +163,9 @@ func (fr *frame) invokeTask(ctx context.Context, st *state, e *evalCtx, in, para
 		result, err = ex.tasks.InvokeTask(ctx, req)
 	} else {
 		result, err, timedOut = fr.invokeWithTimeouts(ctx, req, timeout, heartbeat)
+	}
+	if sub != nil {
+		sub.end() // an invoker still running after a timeout cannot add events
 	}
 	if timedOut != "" {
 		te := failf(ErrTimeout, "Task timed out")
@@ -254,6 +270,39 @@ func (fr *frame) taskFailedEvent(st *state, rtype, rname string, ee *ExecError, 
 			h.emit(&fr.prev, Event{Type: "TaskFailed", TaskFailed: td})
 		}
 	}
+}
+
+func ignoreSubmitted(any) {}
+
+// submission emits the TaskSubmitted event of one task attempt, at most
+// once and only while the attempt runs (the invoker may call it from
+// another goroutine).
+type submission struct {
+	mu           sync.Mutex
+	done         bool
+	fr           *frame
+	st           *state
+	rtype, rname string
+}
+
+func (s *submission) submitted(output any) {
+	out, err := canonical(output)
+	if err != nil {
+		out = nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.done {
+		return
+	}
+	s.done = true
+	s.fr.ex.hist.emit(&s.fr.prev, Event{Type: "TaskSubmitted", TaskSubmitted: &TaskDetails{ResourceType: s.rtype, Resource: s.rname, Output: compactJSON(out), OutputDetails: notTruncated}})
+}
+
+func (s *submission) end() {
+	s.mu.Lock()
+	s.done = true
+	s.mu.Unlock()
 }
 
 type taskOutcome struct {

@@ -418,3 +418,49 @@ func TestRetryJitter(t *testing.T) {
 		t.Errorf("default source: %v and %v, want two different times below %v", a, b, unjittered)
 	}
 }
+
+func TestTaskSubmitted(t *testing.T) {
+	const syncRes = "arn:aws:states:::states:startExecution.sync:2"
+	var late func(any)
+	tasks := withTasks(map[string]taskFn{syncRes: func(_ context.Context, req *TaskRequest, _ int) (any, error) {
+		req.Submitted(map[string]any{"ExecutionArn": "arn:child", "StartDate": 1.0})
+		req.Submitted(map[string]any{"ExecutionArn": "again"}) // ignored
+		late = req.Submitted
+		return map[string]any{"Status": "SUCCEEDED"}, nil
+	}})
+	def := `{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"` + syncRes + `","Parameters":{"StateMachineArn":"arn:m"},"End":true}}}`
+	r := run(t, def, `{}`, tasks)
+	r.wantOutput(t, `{"Status":"SUCCEEDED"}`)
+	want := []string{"ExecutionStarted", "TaskStateEntered", "TaskScheduled", "TaskStarted", "TaskSubmitted", "TaskSucceeded", "TaskStateExited", "ExecutionSucceeded"}
+	if got := r.eventTypes(); strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Fatalf("events = %v, want %v", got, want)
+	}
+	sub := r.events[4]
+	if d := sub.TaskSubmitted; d == nil || d.ResourceType != "states" || d.Resource != "startExecution.sync:2" ||
+		d.Output != `{"ExecutionArn":"arn:child","StartDate":1}` || d.OutputDetails == nil || sub.PreviousEventID != r.events[3].ID {
+		t.Fatalf("TaskSubmitted = %+v (event %+v)", d, sub)
+	}
+	// After the attempt, the callback adds nothing.
+	sm, err := Parse([]byte(def))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var events []Event
+	if _, err := sm.Run(context.Background(), map[string]any{}, RunOptions{Tasks: tasks, Clock: NewFakeClock(t0), History: func(e Event) { events = append(events, e) }}); err != nil {
+		t.Fatal(err)
+	}
+	n := len(events)
+	late(map[string]any{"late": true})
+	if len(events) != n {
+		t.Errorf("a call after the attempt ended added %v", events[n:])
+	}
+	// A task that is neither .sync nor .waitForTaskToken gets no event.
+	plain := withTasks(map[string]taskFn{lambdaInvoke: func(_ context.Context, req *TaskRequest, _ int) (any, error) {
+		req.Submitted(map[string]any{"x": 1.0})
+		return 1.0, nil
+	}})
+	r = run(t, task(""), `{}`, plain)
+	if got := strings.Join(r.eventTypes(), ","); strings.Contains(got, "TaskSubmitted") {
+		t.Errorf("plain task events = %s", got)
+	}
+}

@@ -12,8 +12,15 @@ import (
 
 // startChild runs arn:aws:states:::states:startExecution (pattern ""),
 // .sync (the child's DescribeExecution, input and output as JSON text) and
-// .sync:2 (input and output as JSON values).
-func (s *Service) startChild(ctx context.Context, params map[string]any, pattern, parentARN, trace string) (any, error) {
+// .sync:2 (input and output as JSON values). For the .sync patterns the
+// parent's history gets TaskSubmitted, with the StartExecution response,
+// once the child has started.
+func (s *Service) startChild(ctx context.Context, params map[string]any, pattern string, req *asl.TaskRequest, trace string) (any, error) {
+	parentARN := req.ExecutionID
+	submitted := req.Submitted
+	if submitted == nil {
+		submitted = func(any) {}
+	}
 	arn, _ := params["StateMachineArn"].(string)
 	if arn == "" {
 		return nil, asl.NewError(asl.ErrRuntime, "The field 'StateMachineArn' is required by the states:startExecution integration")
@@ -33,14 +40,17 @@ func (s *Service) startChild(ctx context.Context, params map[string]any, pattern
 		}
 		return serviceError("StepFunctions", "AWSStepFunctionsException", "AWSStepFunctions", err)
 	}
+	startResult := func(arn string, start time.Time) map[string]any {
+		res := map[string]any{"ExecutionArn": arn, "StartDate": float64(start.UnixMilli())}
+		return sdkMetadata(res, awsproto.NewRequestID(), 0, nil)
+	}
 	switch pattern {
 	case "":
 		out, err := s.StartExecution(ctx, in)
 		if err != nil {
 			return nil, fail(err)
 		}
-		res := map[string]any{"ExecutionArn": out.ExecutionArn, "StartDate": float64(time.Time(out.StartDate).UnixMilli())}
-		return sdkMetadata(res, awsproto.NewRequestID(), 0, nil), nil
+		return startResult(out.ExecutionArn, time.Time(out.StartDate)), nil
 	case "sync", "sync:2":
 	default:
 		return nil, asl.NewError(asl.ErrTaskFailed, "The pattern ."+pattern+" of states:startExecution is not supported by the local Step Functions")
@@ -53,6 +63,8 @@ func (s *Service) startChild(ctx context.Context, params map[string]any, pattern
 		if err != nil {
 			return nil, fail(err)
 		}
+		// An Express child runs to its end within StartSyncExecution.
+		submitted(startResult(out.ExecutionArn, time.Time(out.StartDate)))
 		d := &DescribeExecutionOutput{ExecutionArn: out.ExecutionArn, StateMachineArn: out.StateMachineArn, Name: out.Name,
 			Status: out.Status, StartDate: out.StartDate, StopDate: &out.StopDate, Input: out.Input, Output: out.Output,
 			Error: out.Error, Cause: out.Cause, RedriveStatus: "NOT_REDRIVABLE"}
@@ -62,6 +74,7 @@ func (s *Service) startChild(ctx context.Context, params map[string]any, pattern
 	if err != nil {
 		return nil, fail(err)
 	}
+	submitted(startResult(out.ExecutionArn, time.Time(out.StartDate)))
 	s.mu.RLock()
 	ex := s.executions[out.ExecutionArn]
 	s.mu.RUnlock()

@@ -46,7 +46,7 @@ func (s *Service) invoke(ctx context.Context, req *asl.TaskRequest, trace string
 	case svc == "events" && action == "putEvents" && pattern == "":
 		return s.putEvents(ctx, params, trace)
 	case svc == "states" && action == "startExecution":
-		return s.startChild(ctx, params, pattern, req.ExecutionID, trace)
+		return s.startChild(ctx, params, pattern, req, trace)
 	case svc == "aws-sdk:s3" && pattern == "":
 		return s.s3Call(ctx, action, params)
 	}

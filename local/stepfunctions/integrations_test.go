@@ -258,6 +258,28 @@ func TestNestedExecutions(t *testing.T) {
 	if res["Status"] != "SUCCEEDED" || !reflect.DeepEqual(asJSON(t, res["Output"].(string)), asJSON(t, `{"from":"parent","a":{"ok":true}}`)) || res["Input"] != `{"from":"parent"}` {
 		t.Fatalf(".sync result = %v", res)
 	}
+	// The parent's history records the child's start as TaskSubmitted.
+	hist, err := c.GetExecutionHistory(ctx, &sfn.GetExecutionHistoryInput{ExecutionArn: d.ExecutionArn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kinds []string
+	var submitted *types.TaskSubmittedEventDetails
+	for _, e := range hist.Events {
+		kinds = append(kinds, string(e.Type))
+		if e.TaskSubmittedEventDetails != nil {
+			submitted = e.TaskSubmittedEventDetails
+		}
+	}
+	if got := strings.Join(kinds, ","); !strings.Contains(got, "TaskStarted,TaskSubmitted,TaskSucceeded") {
+		t.Fatalf(".sync parent history = %s", got)
+	}
+	if submitted == nil || aws.ToString(submitted.ResourceType) != "states" || aws.ToString(submitted.Resource) != "startExecution.sync" {
+		t.Fatalf("TaskSubmitted = %+v", submitted)
+	}
+	if out := asJSON(t, aws.ToString(submitted.Output)).(map[string]any); out["ExecutionArn"] != res["ExecutionArn"] || out["StartDate"] == nil || out["SdkResponseMetadata"] == nil {
+		t.Fatalf("TaskSubmitted output = %v, want the child's StartExecution response", out)
+	}
 	sync2 := parent("sync2", "arn:aws:states:::states:startExecution.sync:2")
 	d = run(sync2, child)
 	res = asJSON(t, *d.Output).(map[string]any)

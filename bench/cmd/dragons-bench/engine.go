@@ -146,7 +146,9 @@ func passChain(n int) string {
 	return b.String()
 }
 
-const idleDefinition = `{"StartAt":"Idle","States":{"Idle":{"Type":"Wait","Seconds":86400,"End":true}}}`
+// idleDefinition is the machine of local/stepfunctions'
+// TestIdleStandardExecutionMemory: a Pass state, then a one-day Wait.
+const idleDefinition = `{"StartAt":"P","States":{"P":{"Type":"Pass","Next":"W"},"W":{"Type":"Wait","Seconds":86400,"End":true}}}`
 
 // apiBenchmarks measures executions through the Step Functions API on the
 // edge, with the real SDK, against a no-op round trip in the same run.
@@ -261,39 +263,75 @@ func apiBenchmarks(ctx context.Context, o options) error {
 	return idleMemory(ctx, c, idle, input)
 }
 
-// idleMemory starts Standard executions that wait for a day and reports the
-// heap and stack they hold, per execution.
+// idleMemory measures what an idle Standard execution (parked in a Wait
+// state) holds, the way local/stepfunctions' TestIdleStandardExecutionMemory
+// does, so that both report the same figure: one start at a time over the
+// one warmed connection (so no extra connections, server goroutines or
+// load-generator records are counted), a wait until every execution has
+// parked (its goroutine gone), several collections so that stacks shrink,
+// and the delta of heap and stacks in use divided by the count. What the
+// SDK and the HTTP layers allocate per call is garbage by then, so the
+// delta is what the service keeps.
 func idleMemory(ctx context.Context, c *sfn.Client, machine, input *string) error {
 	const n = 2000
 	start := func(ctx context.Context) error {
 		_, err := c.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: machine, Input: input})
 		return err
 	}
-	if err := start(ctx); err != nil { // warms the client before the baseline
+	if err := start(ctx); err != nil { // warms the client and its connection
 		return fmt.Errorf("start idle execution: %w", err)
 	}
-	before := settledMemory()
-	progress("starting %d idle Standard executions", n)
-	res, err := load.Run(ctx, load.Config{Workers: 8, Duration: time.Hour}, func(ctx context.Context, w, i int) error {
-		if i*8+w >= n {
-			return load.ErrDone
-		}
-		return start(ctx)
-	})
+	goroutines, err := quietGoroutines(ctx, -1)
 	if err != nil {
 		return err
 	}
-	if res.Errors > 0 || res.Ops != n {
-		return fmt.Errorf("start %d idle executions: %d started, %d errors (%v)", n, res.Ops, res.Errors, res.FirstErr)
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	progress("starting %d idle Standard executions, one at a time", n)
+	for i := 0; i < n; i++ {
+		if err := start(ctx); err != nil {
+			return fmt.Errorf("start idle execution %d of %d: %w", i+1, n, err)
+		}
 	}
-	after := settledMemory()
-	heap := float64(int64(after.heap)-int64(before.heap)) / n
-	stack := float64(int64(after.stack)-int64(before.stack)) / n
+	// A parked execution holds no goroutine: wait for the count to fall
+	// back to where it was.
+	if _, err := quietGoroutines(ctx, goroutines); err != nil {
+		return err
+	}
+	for i := 0; i < 4; i++ {
+		runtime.GC()
+	}
+	runtime.ReadMemStats(&after)
+	heap := float64(int64(after.HeapInuse)-int64(before.HeapInuse)) / n
+	stack := float64(int64(after.StackInuse)-int64(before.StackInuse)) / n
 	per := heap + stack
-	fmt.Printf("Idle Standard execution (a Wait state), %d running: %.0f B heap + %.0f B goroutine stack = %.2f KiB each, %.1f goroutines each.\n",
-		n, heap, stack, per/1024, float64(after.goroutines-before.goroutines)/n)
+	fmt.Printf("Idle Standard execution (Pass then a 1-day Wait; %d started one at a time through the SDK): %.0f B heap + %.0f B goroutine stack = %.0f B (%.2f KiB) each.\n",
+		n, heap, stack, per, per/1024)
 	fmt.Printf("Goal: an idle Standard execution holds < 4 KiB: %s.\n\n", verdict(per < 4096))
 	return nil
+}
+
+// quietGoroutines waits until the number of goroutines stops changing, or,
+// with target >= 0, falls to target or below, and returns it.
+func quietGoroutines(ctx context.Context, target int) (int, error) {
+	deadline := time.Now().Add(30 * time.Second)
+	prev := -1
+	for {
+		n := runtime.NumGoroutine()
+		if (target >= 0 && n <= target) || (target < 0 && n == prev) {
+			return n, nil
+		}
+		if time.Now().After(deadline) {
+			return n, fmt.Errorf("idle executions: %d goroutines still running after 30 s (want %d)", n, target)
+		}
+		prev = n
+		select {
+		case <-ctx.Done():
+			return n, ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
 }
 
 type memSample struct {

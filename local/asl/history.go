@@ -2,6 +2,7 @@ package asl
 
 import (
 	"encoding/json"
+	"fmt"
 	"sync"
 	"time"
 )
@@ -59,22 +60,43 @@ func (e Event) MarshalJSON() ([]byte, error) {
 	}{float64(e.Timestamp.UnixNano()) / 1e9, plain(e)})
 }
 
-// DataDetails says whether a payload was truncated.
+// DataDetails says whether a payload was truncated. Events hold it by
+// value: its zero value means "no payload" and is left out of the JSON;
+// the engine records {"truncated": false} with every payload it records.
 type DataDetails struct {
 	Truncated bool `json:"truncated"`
+	present   bool // the details apply (a payload is recorded)
 }
+
+// IsZero reports whether d carries no details (the JSON omits it).
+func (d DataDetails) IsZero() bool { return !d.present && !d.Truncated }
+
+// UnmarshalJSON decodes {"truncated": ...} as present details.
+func (d *DataDetails) UnmarshalJSON(b []byte) error {
+	var v struct {
+		Truncated bool `json:"truncated"`
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return fmt.Errorf("data details: %w", err)
+	}
+	*d = DataDetails{Truncated: v.Truncated, present: true}
+	return nil
+}
+
+// notTruncated is the details of a payload recorded whole.
+func notTruncated() DataDetails { return DataDetails{present: true} }
 
 // ExecutionStartedDetails describes ExecutionStarted.
 type ExecutionStartedDetails struct {
-	Input        string       `json:"input"`
-	InputDetails *DataDetails `json:"inputDetails,omitempty"`
-	RoleArn      string       `json:"roleArn,omitempty"`
+	Input        string      `json:"input"`
+	InputDetails DataDetails `json:"inputDetails,omitzero"`
+	RoleArn      string      `json:"roleArn,omitempty"`
 }
 
 // OutputDetails carries an output payload.
 type OutputDetails struct {
-	Output        string       `json:"output"`
-	OutputDetails *DataDetails `json:"outputDetails,omitempty"`
+	Output        string      `json:"output"`
+	OutputDetails DataDetails `json:"outputDetails,omitzero"`
 }
 
 // ErrorDetails carries an error name and cause.
@@ -85,18 +107,18 @@ type ErrorDetails struct {
 
 // StateEnteredDetails describes a *StateEntered event.
 type StateEnteredDetails struct {
-	Name         string       `json:"name"`
-	Input        string       `json:"input"`
-	InputDetails *DataDetails `json:"inputDetails,omitempty"`
+	Name         string      `json:"name"`
+	Input        string      `json:"input"`
+	InputDetails DataDetails `json:"inputDetails,omitzero"`
 }
 
 // StateExitedDetails describes a *StateExited event.
 type StateExitedDetails struct {
 	Name                     string            `json:"name"`
 	Output                   string            `json:"output"`
-	OutputDetails            *DataDetails      `json:"outputDetails,omitempty"`
+	OutputDetails            DataDetails       `json:"outputDetails,omitzero"`
 	AssignedVariables        map[string]string `json:"assignedVariables,omitempty"`
-	AssignedVariablesDetails *DataDetails      `json:"assignedVariablesDetails,omitempty"`
+	AssignedVariablesDetails DataDetails       `json:"assignedVariablesDetails,omitzero"`
 }
 
 // TaskScheduledDetails describes TaskScheduled.
@@ -111,21 +133,21 @@ type TaskScheduledDetails struct {
 
 // TaskDetails describes the other Task* events.
 type TaskDetails struct {
-	ResourceType  string       `json:"resourceType"`
-	Resource      string       `json:"resource"`
-	Output        string       `json:"output,omitempty"`
-	OutputDetails *DataDetails `json:"outputDetails,omitempty"`
-	Error         string       `json:"error,omitempty"`
-	Cause         string       `json:"cause,omitempty"`
+	ResourceType  string      `json:"resourceType"`
+	Resource      string      `json:"resource"`
+	Output        string      `json:"output,omitempty"`
+	OutputDetails DataDetails `json:"outputDetails,omitzero"`
+	Error         string      `json:"error,omitempty"`
+	Cause         string      `json:"cause,omitempty"`
 }
 
 // LambdaScheduledDetails describes LambdaFunctionScheduled and ActivityScheduled.
 type LambdaScheduledDetails struct {
-	Resource           string       `json:"resource"`
-	Input              string       `json:"input"`
-	InputDetails       *DataDetails `json:"inputDetails,omitempty"`
-	TimeoutInSeconds   int64        `json:"timeoutInSeconds,omitempty"`
-	HeartbeatInSeconds int64        `json:"heartbeatInSeconds,omitempty"`
+	Resource           string      `json:"resource"`
+	Input              string      `json:"input"`
+	InputDetails       DataDetails `json:"inputDetails,omitzero"`
+	TimeoutInSeconds   int64       `json:"timeoutInSeconds,omitempty"`
+	HeartbeatInSeconds int64       `json:"heartbeatInSeconds,omitempty"`
 }
 
 // EvaluationFailedDetails describes EvaluationFailed (a JSONata
@@ -174,5 +196,3 @@ func (h *history) emit(prev *int64, e Event) {
 	}
 	h.fn(e)
 }
-
-var notTruncated = &DataDetails{}

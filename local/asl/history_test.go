@@ -62,3 +62,53 @@ func TestNoHistoryCallback(t *testing.T) {
 		t.Fatalf("Run = %v, %v", out, err)
 	}
 }
+
+func TestEventDataDetailsAreNotShared(t *testing.T) {
+	def := `{"StartAt":"A","States":{"A":{"Type":"Pass","Next":"B"},"B":{"Type":"Pass","End":true}}}`
+	sm, err := Parse([]byte(def))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var events []Event
+	_, err = sm.Run(context.Background(), map[string]any{"a": 1.0}, RunOptions{Clock: NewFakeClock(t0), History: func(e Event) {
+		// A consumer that marks one payload truncated changes that event only.
+		if e.StateEntered != nil && e.StateEntered.Name == "A" {
+			e.StateEntered.InputDetails.Truncated = true
+		}
+		events = append(events, e)
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var marked, clean int
+	for _, e := range events {
+		b, err := json.Marshal(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch s := string(b); {
+		case strings.Contains(s, `"truncated":true`):
+			marked++
+		case strings.Contains(s, `"truncated":false`):
+			clean++
+		}
+	}
+	// ExecutionStarted, B entered, A and B exited, ExecutionSucceeded.
+	if marked != 1 || clean != 5 {
+		t.Fatalf("%d events marked truncated and %d not, want 1 and 5: %v", marked, clean, events)
+	}
+
+	// No payload, no details; a decoded event encodes the same again.
+	b, _ := json.Marshal(TaskDetails{ResourceType: "lambda", Resource: "invoke"})
+	if strings.Contains(string(b), "outputDetails") {
+		t.Errorf("TaskDetails without output = %s", b)
+	}
+	in := `{"name":"A","input":"{}","inputDetails":{"truncated":false}}`
+	var d StateEnteredDetails
+	if err := json.Unmarshal([]byte(in), &d); err != nil {
+		t.Fatal(err)
+	}
+	if out, _ := json.Marshal(d); string(out) != in {
+		t.Errorf("round trip = %s, want %s", out, in)
+	}
+}

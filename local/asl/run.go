@@ -321,7 +321,7 @@ func (fr *frame) runGuarded(ctx context.Context, st *state, input any) (out any,
 
 //go:noinline
 func (ex *execution) emitStarted(fr *frame, input any) {
-	ex.hist.emit(&fr.prev, Event{Type: "ExecutionStarted", ExecutionStarted: &ExecutionStartedDetails{Input: compactJSON(input), InputDetails: notTruncated, RoleArn: ex.info.RoleArn}})
+	ex.hist.emit(&fr.prev, Event{Type: "ExecutionStarted", ExecutionStarted: &ExecutionStartedDetails{Input: compactJSON(input), InputDetails: notTruncated(), RoleArn: ex.info.RoleArn}})
 }
 
 // emitEnd records how the execution ended.
@@ -331,7 +331,7 @@ func (ex *execution) emitEnd(ctx context.Context, fr *frame, out any, err error)
 	var ee *ExecError
 	switch {
 	case err == nil:
-		ex.hist.emit(&fr.prev, Event{Type: "ExecutionSucceeded", ExecutionSucceeded: &OutputDetails{Output: compactJSON(out), OutputDetails: notTruncated}})
+		ex.hist.emit(&fr.prev, Event{Type: "ExecutionSucceeded", ExecutionSucceeded: &OutputDetails{Output: compactJSON(out), OutputDetails: notTruncated()}})
 	case errors.As(err, &ee) && ee.execTimeout:
 		ex.hist.emit(&fr.prev, Event{Type: "ExecutionTimedOut", ExecutionTimedOut: &ErrorDetails{Error: ee.ErrorName, Cause: ee.Cause}})
 	case ee != nil:

@@ -93,19 +93,19 @@ func (fr *frame) runState(ctx context.Context, st *state, raw any) (any, *state,
 
 //go:noinline
 func (fr *frame) emitEntered(st *state, t time.Time, raw any) {
-	fr.ex.hist.emit(&fr.prev, Event{Type: enteredTypes[st.kind], Timestamp: t, StateEntered: &StateEnteredDetails{Name: st.name, Input: compactJSON(raw), InputDetails: notTruncated}})
+	fr.ex.hist.emit(&fr.prev, Event{Type: enteredTypes[st.kind], Timestamp: t, StateEntered: &StateEnteredDetails{Name: st.name, Input: compactJSON(raw), InputDetails: notTruncated()}})
 	fr.enteredID, fr.enteredState = fr.prev, st
 }
 
 //go:noinline
 func (fr *frame) emitExited(st *state, out any, vars map[string]any) {
-	d := &StateExitedDetails{Name: st.name, Output: compactJSON(out), OutputDetails: notTruncated}
+	d := &StateExitedDetails{Name: st.name, Output: compactJSON(out), OutputDetails: notTruncated()}
 	if len(vars) > 0 {
 		d.AssignedVariables = make(map[string]string, len(vars))
 		for k, v := range vars {
 			d.AssignedVariables[k] = compactJSON(v)
 		}
-		d.AssignedVariablesDetails = notTruncated
+		d.AssignedVariablesDetails = notTruncated()
 	}
 	fr.ex.hist.emit(&fr.prev, Event{Type: exitedTypes[st.kind], StateExited: d})
 }

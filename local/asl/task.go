@@ -208,10 +208,10 @@ func (fr *frame) emitTaskStart(st *state, rtype, rname string, params any, timeo
 	switch st.resourceKind {
 	case resourceLambda:
 		ev.Type = "LambdaFunctionScheduled"
-		ev.LambdaFunctionScheduled = &LambdaScheduledDetails{Resource: st.resource, Input: compactJSON(params), InputDetails: notTruncated, TimeoutInSeconds: int64(timeout / time.Second)}
+		ev.LambdaFunctionScheduled = &LambdaScheduledDetails{Resource: st.resource, Input: compactJSON(params), InputDetails: notTruncated(), TimeoutInSeconds: int64(timeout / time.Second)}
 	case resourceActivity:
 		ev.Type = "ActivityScheduled"
-		ev.ActivityScheduled = &LambdaScheduledDetails{Resource: st.resource, Input: compactJSON(params), InputDetails: notTruncated, TimeoutInSeconds: int64(timeout / time.Second), HeartbeatInSeconds: int64(heartbeat / time.Second)}
+		ev.ActivityScheduled = &LambdaScheduledDetails{Resource: st.resource, Input: compactJSON(params), InputDetails: notTruncated(), TimeoutInSeconds: int64(timeout / time.Second), HeartbeatInSeconds: int64(heartbeat / time.Second)}
 	default:
 		ev.Type = "TaskScheduled"
 		ev.TaskScheduled = &TaskScheduledDetails{ResourceType: rtype, Resource: rname, Region: fr.ex.region(), Parameters: compactJSON(params),
@@ -234,11 +234,11 @@ func (fr *frame) emitTaskSucceeded(st *state, rtype, rname string, result any) {
 	out := compactJSON(result)
 	switch st.resourceKind {
 	case resourceLambda:
-		h.emit(&fr.prev, Event{Type: "LambdaFunctionSucceeded", LambdaFunctionSucceeded: &OutputDetails{Output: out, OutputDetails: notTruncated}})
+		h.emit(&fr.prev, Event{Type: "LambdaFunctionSucceeded", LambdaFunctionSucceeded: &OutputDetails{Output: out, OutputDetails: notTruncated()}})
 	case resourceActivity:
-		h.emit(&fr.prev, Event{Type: "ActivitySucceeded", ActivitySucceeded: &OutputDetails{Output: out, OutputDetails: notTruncated}})
+		h.emit(&fr.prev, Event{Type: "ActivitySucceeded", ActivitySucceeded: &OutputDetails{Output: out, OutputDetails: notTruncated()}})
 	default:
-		h.emit(&fr.prev, Event{Type: "TaskSucceeded", TaskSucceeded: &TaskDetails{ResourceType: rtype, Resource: rname, Output: out, OutputDetails: notTruncated}})
+		h.emit(&fr.prev, Event{Type: "TaskSucceeded", TaskSucceeded: &TaskDetails{ResourceType: rtype, Resource: rname, Output: out, OutputDetails: notTruncated()}})
 	}
 }
 
@@ -296,7 +296,7 @@ func (s *submission) submitted(output any) {
 		return
 	}
 	s.done = true
-	s.fr.ex.hist.emit(&s.fr.prev, Event{Type: "TaskSubmitted", TaskSubmitted: &TaskDetails{ResourceType: s.rtype, Resource: s.rname, Output: compactJSON(out), OutputDetails: notTruncated}})
+	s.fr.ex.hist.emit(&s.fr.prev, Event{Type: "TaskSubmitted", TaskSubmitted: &TaskDetails{ResourceType: s.rtype, Resource: s.rname, Output: compactJSON(out), OutputDetails: notTruncated()}})
 }
 
 func (s *submission) end() {

@@ -437,7 +437,7 @@ func TestTaskSubmitted(t *testing.T) {
 	}
 	sub := r.events[4]
 	if d := sub.TaskSubmitted; d == nil || d.ResourceType != "states" || d.Resource != "startExecution.sync:2" ||
-		d.Output != `{"ExecutionArn":"arn:child","StartDate":1}` || d.OutputDetails == nil || sub.PreviousEventID != r.events[3].ID {
+		d.Output != `{"ExecutionArn":"arn:child","StartDate":1}` || d.OutputDetails.IsZero() || sub.PreviousEventID != r.events[3].ID {
 		t.Fatalf("TaskSubmitted = %+v (event %+v)", d, sub)
 	}
 	// After the attempt, the callback adds nothing.

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"strings"
 )
 
 // builtins holds the standard library and the Step Functions functions. It
@@ -506,5 +505,3 @@ func spread(v any) any {
 	}
 	return v
 }
-
-var _ = strings.Builder{}

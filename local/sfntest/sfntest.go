@@ -23,9 +23,9 @@ import (
 	"github.com/dragons-dev/dragons/local/asl"
 )
 
-// DefaultStart is the virtual time executions start at unless WithStart
-// says otherwise.
-var DefaultStart = time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+// DefaultStart returns the virtual time executions start at unless
+// WithStart says otherwise: 2024-01-01T00:00:00Z.
+func DefaultStart() time.Time { return time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC) }
 
 // Option configures a Machine.
 type Option func(*config) error
@@ -89,7 +89,7 @@ type Machine struct {
 // New parses and validates a definition for the state machine named name
 // (the name under StateMachines in the mock configuration).
 func New(name string, definition []byte, opts ...Option) (*Machine, error) {
-	c := config{typ: asl.Standard, start: DefaultStart, region: "us-east-1", account: "000000000000", execName: "test"}
+	c := config{typ: asl.Standard, start: DefaultStart(), region: "us-east-1", account: "000000000000", execName: "test"}
 	for _, o := range opts {
 		if err := o(&c); err != nil {
 			return nil, err

@@ -192,3 +192,21 @@ func FuzzParseMockConfig(f *testing.F) {
 }
 
 func errorsAs(err error, target any) bool { return errors.As(err, target) }
+
+func TestDefaultStart(t *testing.T) {
+	m, err := New("M", []byte(`{"StartAt":"P","States":{"P":{"Type":"Pass","Parameters":{"start.$":"$$.Execution.StartTime"},"End":true}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := m.RunMocks(context.Background(), nil, map[string]any{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := DefaultStart().Format(time.RFC3339)
+	if got, _ := res.Output.(map[string]any)["start"].(string); !strings.HasPrefix(got, strings.TrimSuffix(want, "Z")) {
+		t.Fatalf("$$.Execution.StartTime = %q, want %s", got, want)
+	}
+	if !DefaultStart().Equal(time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)) {
+		t.Errorf("DefaultStart() = %v", DefaultStart())
+	}
+}

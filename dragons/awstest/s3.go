@@ -27,8 +27,10 @@ type S3 struct {
 
 	mu       sync.Mutex
 	buckets  map[string]map[string]object
-	log      []Request
 	failPuts []injected
+
+	logMu sync.Mutex // guards log; separate because answers are written under mu
+	log   []Request
 }
 
 type object struct {
@@ -106,15 +108,15 @@ func (s *S3) Keys(bucket, prefix string) []string {
 
 // Requests returns the requests answered so far, in order.
 func (s *S3) Requests() []Request {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.logMu.Lock()
+	defer s.logMu.Unlock()
 	return append([]Request(nil), s.log...)
 }
 
 // ResetRequests forgets the requests answered so far.
 func (s *S3) ResetRequests() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.logMu.Lock()
+	defer s.logMu.Unlock()
 	s.log = nil
 }
 
@@ -142,15 +144,17 @@ func newObject(data []byte, contentType string) object {
 func (s *S3) serve(w http.ResponseWriter, r *http.Request) {
 	path := strings.TrimPrefix(r.URL.Path, "/")
 	bucket, key, _ := strings.Cut(path, "/")
-	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
-	defer func() {
-		s.mu.Lock()
+	// The request is logged when its status is sent, before the client can see
+	// the answer, so a test never reads a log that lags behind its calls.
+	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK, onStatus: func(status int) {
+		s.logMu.Lock()
 		s.log = append(s.log, Request{
-			Method: r.Method, Bucket: bucket, Key: key, Status: rec.status,
+			Method: r.Method, Bucket: bucket, Key: key, Status: status,
 			IfMatch: r.Header.Get("If-Match"), IfNoneMatch: r.Header.Get("If-None-Match"),
 		})
-		s.mu.Unlock()
-	}()
+		s.logMu.Unlock()
+	}}
+	defer rec.flushStatus()
 	rec.Header().Set("x-amz-request-id", newRequestID())
 	switch {
 	case bucket == "":
@@ -354,10 +358,26 @@ func writeS3Error(w http.ResponseWriter, r *http.Request, status int, code, msg,
 
 type statusRecorder struct {
 	http.ResponseWriter
-	status int
+	status   int
+	onStatus func(status int)
+	sent     bool
 }
 
 func (s *statusRecorder) WriteHeader(code int) {
 	s.status = code
+	s.flushStatus()
 	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Write(b []byte) (int, error) {
+	s.flushStatus()
+	return s.ResponseWriter.Write(b)
+}
+
+// flushStatus reports the status once, before anything reaches the client.
+func (s *statusRecorder) flushStatus() {
+	if !s.sent {
+		s.sent = true
+		s.onStatus(s.status)
+	}
 }

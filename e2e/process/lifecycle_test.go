@@ -48,8 +48,8 @@ func TestUpServesTheStackAndStopsCleanlyOnInterrupt(t *testing.T) {
 	p := startUp(t, data)
 	ready := time.Since(p.started)
 	warm := "warm handler cache"
-	cached, _ := os.ReadFile(filepath.Join(pkg.cache, "fingerprint"))
-	used, _ := os.ReadFile(filepath.Join(data, "build", "fingerprint"))
+	cached, _ := os.ReadFile(filepath.Join(pkg.cache, "build-state.json"))
+	used, _ := os.ReadFile(filepath.Join(data, "build", "build-state.json"))
 	if string(cached) != string(used) {
 		warm = "handlers rebuilt: the sources changed after the warm-up"
 	}

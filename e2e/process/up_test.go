@@ -117,10 +117,10 @@ func warmCache(work string) error {
 		if _, err := p.interrupt(30 * time.Second); err != nil {
 			return fmt.Errorf("warm-up stop: %w", err)
 		}
-		old, _ := os.ReadFile(filepath.Join(pkg.cache, "fingerprint"))
-		fresh, err := os.ReadFile(filepath.Join(data, "build", "fingerprint"))
+		old, _ := os.ReadFile(filepath.Join(pkg.cache, "build-state.json"))
+		fresh, err := os.ReadFile(filepath.Join(data, "build", "build-state.json"))
 		if err != nil {
-			return fmt.Errorf("warm-up left no build fingerprint: %w", err)
+			return fmt.Errorf("warm-up left no build state: %w", err)
 		}
 		if bytes.Equal(old, fresh) {
 			return nil

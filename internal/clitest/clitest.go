@@ -36,13 +36,14 @@ type CLI struct {
 	Prefix string // how its --version output starts
 }
 
-// CLIs returns the two AWS CLIs: v1 on PATH and Debian's v2 at /usr/bin/aws.
-func CLIs() []CLI {
-	return []CLI{
-		{Name: "v1", Path: "aws", Prefix: "aws-cli/1."},
-		{Name: "v2", Path: "/usr/bin/aws", Prefix: "aws-cli/2."},
-	}
-}
+// CLIv1 is the AWS CLI v1, aws on PATH.
+func CLIv1() CLI { return CLI{Name: "v1", Path: "aws", Prefix: "aws-cli/1."} }
+
+// CLIv2 is Debian's AWS CLI v2 at /usr/bin/aws (apt-get install awscli).
+func CLIv2() CLI { return CLI{Name: "v2", Path: "/usr/bin/aws", Prefix: "aws-cli/2."} }
+
+// CLIs returns both AWS CLIs, v1 first.
+func CLIs() []CLI { return []CLI{CLIv1(), CLIv2()} }
 
 // Missing skips t with why, or fails it when DRAGONS_REQUIRE_CLI=1.
 func Missing(t testing.TB, why string) {

@@ -1,51 +1,17 @@
 package queue
 
 import (
-	"bytes"
 	"encoding/json"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/dragons-dev/dragons/internal/clitest"
 )
-
-// cliEnv is the environment the AWS CLIs and boto3 run with: fixed credentials
-// and no user configuration.
-func cliEnv() []string {
-	return append(os.Environ(),
-		"AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test", "AWS_DEFAULT_REGION=us-east-1",
-		"AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null", "AWS_PAGER=",
-	)
-}
-
-// missingTool skips (or, with DRAGONS_REQUIRE_CLI=1, fails) when a client is absent.
-func missingTool(t *testing.T, what string) {
-	t.Helper()
-	if os.Getenv("DRAGONS_REQUIRE_CLI") == "1" {
-		t.Fatalf("%s is required (DRAGONS_REQUIRE_CLI=1) but not available", what)
-	}
-	t.Skipf("%s is not installed; skipping its compatibility check", what)
-}
-
-// lookTool finds an executable on PATH, resolving a pyenv shim to the program it
-// runs (the shim costs as much as the program's own start).
-func lookTool(name string) (string, error) {
-	bin, err := exec.LookPath(name)
-	if err != nil || !strings.Contains(bin, "/shims/") {
-		return bin, err
-	}
-	if out, err := exec.Command("pyenv", "which", name).Output(); err == nil {
-		if real := strings.TrimSpace(string(out)); real != "" {
-			return real, nil
-		}
-	}
-	return bin, nil
-}
 
 type cliRunner struct {
 	t   *testing.T
-	bin string
+	aws clitest.Client
 	url string
 }
 
@@ -54,25 +20,19 @@ type cliRunner struct {
 func (r cliRunner) run(fail bool, args ...string) (map[string]any, string) {
 	r.t.Helper()
 	args = append(args, "--endpoint-url", r.url, "--output", "json")
-	cmd := exec.Command(r.bin, args...)
-	cmd.Env = cliEnv()
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
+	stdout, stderr, err := r.aws.Run(r.t.Context(), args...)
 	if fail {
 		if err == nil {
-			r.t.Fatalf("%s %v succeeded, want failure: %s", r.bin, args, stdout.String())
+			r.t.Fatalf("%s %v succeeded, want failure: %s", r.aws.Bin, args, stdout)
 		}
-		return nil, stderr.String()
+		return nil, string(stderr)
 	}
 	if err != nil {
-		r.t.Fatalf("%s %v: %v\n%s", r.bin, args, err, stderr.String())
+		r.t.Fatalf("%v\n%s", err, stderr)
 	}
-	out := map[string]any{}
-	if s := strings.TrimSpace(stdout.String()); s != "" {
-		if err := json.Unmarshal([]byte(s), &out); err != nil {
-			r.t.Fatalf("%s %v: output is not JSON: %v\n%s", r.bin, args, err, s)
-		}
+	out, err := clitest.DecodeObject(stdout)
+	if err != nil {
+		r.t.Fatalf("%s %v: %v", r.aws.Bin, args, err)
 	}
 	return out, ""
 }
@@ -130,53 +90,34 @@ func exerciseCLI(t *testing.T, r cliRunner, name string) {
 }
 
 func TestAWSCLIv1JSONProtocol(t *testing.T) {
-	bin, err := lookTool("aws")
-	if err != nil {
-		missingTool(t, "AWS CLI v1 (aws on PATH)")
-	}
-	ver, err := exec.Command(bin, "--version").CombinedOutput()
-	if err != nil || !strings.HasPrefix(string(ver), "aws-cli/1.") {
-		missingTool(t, "AWS CLI v1 (aws on PATH is "+strings.TrimSpace(string(ver))+")")
-	}
+	aws := clitest.RequireCLI(t, clitest.CLIv1())
 	t.Parallel()
 	e := newEnv(t, Options{})
-	exerciseCLI(t, cliRunner{t: t, bin: bin, url: e.srv.URL}, "cli-v1")
+	exerciseCLI(t, cliRunner{t: t, aws: aws, url: e.srv.URL}, "cli-v1")
 }
 
 func TestAWSCLIv2QueryProtocol(t *testing.T) {
-	const bin = "/usr/bin/aws"
-	if _, err := os.Stat(bin); err != nil {
-		missingTool(t, "Debian's AWS CLI v2 ("+bin+")")
-	}
+	aws := clitest.RequireCLI(t, clitest.CLIv2())
 	t.Parallel()
 	e := newEnv(t, Options{})
-	exerciseCLI(t, cliRunner{t: t, bin: bin, url: e.srv.URL}, "cli-v2")
+	exerciseCLI(t, cliRunner{t: t, aws: aws, url: e.srv.URL}, "cli-v2")
 }
 
 func TestBoto3(t *testing.T) {
-	py, err := lookTool("python3")
-	if err != nil {
-		missingTool(t, "python3")
-	}
-	if err := exec.Command(py, "-c", "import boto3").Run(); err != nil {
-		missingTool(t, "boto3")
-	}
+	py := clitest.RequireBoto3(t)
 	t.Parallel()
 	e := newEnv(t, Options{})
-	cmd := exec.Command(py, filepath.Join("testdata", "boto3_sqs.py"), e.srv.URL)
-	cmd.Env = cliEnv()
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("boto3 script: %v\n%s", err, stderr.String())
+	stdout, stderr, err := py.Run(t.Context(), filepath.Join("testdata", "boto3_sqs.py"), e.srv.URL)
+	if err != nil {
+		t.Fatalf("boto3 script: %v\n%s", err, stderr)
 	}
 	var res struct {
 		Queues      []string
 		MissingCode string
 		Received    []string
 	}
-	if err := json.Unmarshal(stdout.Bytes(), &res); err != nil {
-		t.Fatalf("boto3 output %q: %v", stdout.String(), err)
+	if err := json.Unmarshal(stdout, &res); err != nil {
+		t.Fatalf("boto3 output %q: %v", stdout, err)
 	}
 	if strings.Join(res.Queues, ",") != "boto3-q,boto3.fifo" || res.MissingCode != "AWS.SimpleQueueService.NonExistentQueue" ||
 		strings.Join(res.Received, ",") != "hello boto3,one,two" {

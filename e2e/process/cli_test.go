@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -21,6 +20,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/xray"
+
+	"github.com/dragons-dev/dragons/internal/clitest"
 )
 
 // clientSuite is what the AWS CLIs and boto3 are checked against: one running
@@ -46,43 +47,11 @@ type clientSuite struct {
 	api string
 }
 
-// cliEnv is the environment of the CLIs and boto3: fixed credentials and no
-// user configuration.
-func cliEnv() []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "AWS_") {
-			env = append(env, kv)
-		}
-	}
-	return append(env,
-		"AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local", "AWS_DEFAULT_REGION=us-east-1",
-		"AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null", "AWS_PAGER=",
-	)
-}
-
-// missingTool skips, or with DRAGONS_REQUIRE_CLI=1 fails, when a client is absent.
-func missingTool(t *testing.T, what string) {
-	t.Helper()
-	if os.Getenv("DRAGONS_REQUIRE_CLI") == "1" {
-		t.Fatalf("%s is required (DRAGONS_REQUIRE_CLI=1) but not available", what)
-	}
-	t.Skipf("%s is not installed; skipping its checks against dragons up (set DRAGONS_REQUIRE_CLI=1 to make this fail)", what)
-}
-
-// lookTool finds a program on PATH, resolving a pyenv shim to the program it
-// runs (the shim costs as much again as the program's own start).
-func lookTool(name string) (string, error) {
-	bin, err := exec.LookPath(name)
-	if err != nil || !strings.Contains(bin, "/shims/") {
-		return bin, err
-	}
-	if out, err := exec.Command("pyenv", "which", name).Output(); err == nil {
-		if real := strings.TrimSpace(string(out)); real != "" {
-			return real, nil
-		}
-	}
-	return bin, nil
+// withLocalCredentials makes c sign with the credentials the rest of this
+// package's clients use.
+func withLocalCredentials(c clitest.Client) clitest.Client {
+	c.Env = clitest.Env("AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local")
+	return c
 }
 
 // setUpClientSuite starts dragons up, posts a dragon through the API and waits
@@ -225,11 +194,11 @@ func (s clientSuite) checkToken(tok string) error {
 // client is one AWS client program checked against the suite.
 type client struct {
 	name string
-	// find locates the program; a non-empty reason means it is missing.
-	find func() (bin, missing string)
+	// find locates the program; an error says why it is missing.
+	find func() (clitest.Client, error)
 	// check runs the checks and returns every failure; it runs a program
 	// only while holding one of slots.
-	check func(bin string, s clientSuite, slots chan struct{}) []error
+	check func(c clitest.Client, s clientSuite, slots chan struct{}) []error
 }
 
 // TestAWSClientsAgainstUp drives a running `dragons up` with the AWS CLI v1,
@@ -242,44 +211,45 @@ func TestAWSClientsAgainstUp(t *testing.T) {
 	// machine is shared.
 	slots := make(chan struct{}, 6)
 	clients := []client{
-		{name: "aws-cli-v1", find: findCLIv1, check: func(bin string, s clientSuite, slots chan struct{}) []error {
-			return cliScenario(cli{bin: bin, edge: s.Edge, slots: slots}, s, "v1")
+		{name: "aws-cli-v1", find: findCLI(clitest.CLIv1()), check: func(c clitest.Client, s clientSuite, slots chan struct{}) []error {
+			return cliScenario(cli{aws: c, edge: s.Edge, slots: slots}, s, "v1")
 		}},
-		{name: "aws-cli-v2", find: findCLIv2, check: func(bin string, s clientSuite, slots chan struct{}) []error {
-			return cliScenario(cli{bin: bin, edge: s.Edge, slots: slots}, s, "v2")
+		{name: "aws-cli-v2", find: findCLI(clitest.CLIv2()), check: func(c clitest.Client, s clientSuite, slots chan struct{}) []error {
+			return cliScenario(cli{aws: c, edge: s.Edge, slots: slots}, s, "v2")
 		}},
-		{name: "boto3", find: findBoto3, check: boto3Scenario},
+		{name: "boto3", find: clitest.FindBoto3, check: boto3Scenario},
 	}
 	type result struct {
-		bin, missing string
-		errs         []error
-		took         time.Duration
-		done         chan struct{}
+		client  clitest.Client
+		missing error
+		errs    []error
+		took    time.Duration
+		done    chan struct{}
 	}
 	results := make([]*result, len(clients))
 	for i, c := range clients {
 		r := &result{done: make(chan struct{})}
 		results[i] = r
-		r.bin, r.missing = c.find()
-		if r.missing != "" {
+		r.client, r.missing = c.find()
+		if r.missing != nil {
 			close(r.done)
 			continue
 		}
 		go func() {
 			defer close(r.done)
 			began := time.Now()
-			r.errs = c.check(r.bin, s, slots)
+			r.errs = c.check(withLocalCredentials(r.client), s, slots)
 			r.took = time.Since(began)
 		}()
 	}
 	for i, c := range clients {
 		r := results[i]
 		t.Run(c.name, func(t *testing.T) {
-			if r.missing != "" {
-				missingTool(t, r.missing)
+			if r.missing != nil {
+				clitest.Missing(t, r.missing.Error())
 			}
 			<-r.done
-			t.Logf("%s: all checks ran in %s", r.bin, r.took.Round(time.Millisecond))
+			t.Logf("%s: all checks ran in %s", r.client.Bin, r.took.Round(time.Millisecond))
 			for _, err := range r.errs {
 				t.Error(err)
 			}
@@ -287,41 +257,14 @@ func TestAWSClientsAgainstUp(t *testing.T) {
 	}
 }
 
-func findCLIv1() (string, string) {
-	bin, err := lookTool("aws")
-	if err != nil {
-		return "", "the AWS CLI v1 (aws on PATH)"
-	}
-	ver, err := exec.Command(bin, "--version").CombinedOutput()
-	if err != nil || !strings.HasPrefix(string(ver), "aws-cli/1.") {
-		return "", "the AWS CLI v1 (aws on PATH is " + strings.TrimSpace(string(ver)) + ")"
-	}
-	return bin, ""
-}
-
-func findCLIv2() (string, string) {
-	const bin = "/usr/bin/aws"
-	ver, err := exec.Command(bin, "--version").CombinedOutput()
-	if err != nil || !strings.HasPrefix(string(ver), "aws-cli/2.") {
-		return "", "Debian's AWS CLI v2 (" + bin + ", apt-get install awscli)"
-	}
-	return bin, ""
-}
-
-func findBoto3() (string, string) {
-	py, err := lookTool("python3")
-	if err != nil {
-		return "", "python3"
-	}
-	if out, err := exec.Command(py, "-c", "import boto3").CombinedOutput(); err != nil {
-		return "", "boto3 (" + strings.TrimSpace(string(out)) + ")"
-	}
-	return py, ""
+// findCLI finds one AWS CLI when called.
+func findCLI(c clitest.CLI) func() (clitest.Client, error) {
+	return func() (clitest.Client, error) { return clitest.FindCLI(c) }
 }
 
 // boto3Scenario runs testdata/boto3_suite.py, which makes the same checks as
 // cliScenario, and checks the ID token it obtained.
-func boto3Scenario(py string, s clientSuite, slots chan struct{}) []error {
+func boto3Scenario(py clitest.Client, s clientSuite, slots chan struct{}) []error {
 	s.Tag = "boto3"
 	raw, _ := json.Marshal(s)
 	dir, err := os.MkdirTemp("", "dragons-boto3")
@@ -333,19 +276,15 @@ func boto3Scenario(py string, s clientSuite, slots chan struct{}) []error {
 	if err := os.WriteFile(file, raw, 0o644); err != nil {
 		return []error{err}
 	}
-	cmd := exec.Command(py, filepath.Join("testdata", "boto3_suite.py"), file)
-	cmd.Env = cliEnv()
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	slots <- struct{}{}
-	err = cmd.Run()
+	stdout, stderr, err := py.Run(context.Background(), filepath.Join("testdata", "boto3_suite.py"), file)
 	<-slots
 	if err != nil {
-		return []error{fmt.Errorf("boto3 suite: %w\n%s%s", err, stdout.String(), stderr.String())}
+		return []error{fmt.Errorf("boto3 suite: %w\n%s%s", err, stdout, stderr)}
 	}
 	var res struct{ IDToken string }
-	if err := json.Unmarshal(stdout.Bytes(), &res); err != nil || res.IDToken == "" {
-		return []error{fmt.Errorf("boto3 suite printed %q", stdout.String())}
+	if err := json.Unmarshal(stdout, &res); err != nil || res.IDToken == "" {
+		return []error{fmt.Errorf("boto3 suite printed %q", stdout)}
 	}
 	if err := s.checkToken(res.IDToken); err != nil {
 		return []error{err}
@@ -355,7 +294,7 @@ func boto3Scenario(py string, s clientSuite, slots chan struct{}) []error {
 
 // cli runs one AWS CLI against the edge.
 type cli struct {
-	bin  string
+	aws  clitest.Client
 	edge string
 	// slots bounds the client processes running at once across the suite.
 	slots chan struct{}
@@ -365,21 +304,19 @@ type cli struct {
 // output decodes to an empty map).
 func (c cli) run(args ...string) (map[string]any, error) {
 	args = append(args, "--endpoint-url", c.edge, "--output", "json")
-	cmd := exec.Command(c.bin, args...)
-	cmd.Env = cliEnv()
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	c.slots <- struct{}{}
-	err := cmd.Run()
+	stdout, stderr, err := c.aws.Run(context.Background(), args...)
 	<-c.slots
 	if err != nil {
-		return nil, fmt.Errorf("aws %s: %w\n%s", strings.Join(args, " "), err, stderr.String())
+		return nil, fmt.Errorf("%w\n%s", err, stderr)
 	}
-	out := map[string]any{}
-	if b := bytes.TrimSpace(stdout.Bytes()); len(b) > 0 && b[0] == '{' {
-		if err := json.Unmarshal(b, &out); err != nil {
-			return nil, fmt.Errorf("aws %s: output is not JSON: %w\n%s", strings.Join(args, " "), err, b)
-		}
+	if b := bytes.TrimSpace(stdout); len(b) > 0 && b[0] != '{' {
+		// s3 cp prints what it copied, as text.
+		return map[string]any{}, nil
+	}
+	out, err := clitest.DecodeObject(stdout)
+	if err != nil {
+		return nil, fmt.Errorf("aws %s: %w", strings.Join(args, " "), err)
 	}
 	return out, nil
 }

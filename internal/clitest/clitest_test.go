@@ -55,3 +55,15 @@ func TestDecodeObject(t *testing.T) {
 		}
 	}
 }
+
+func TestFindCLISaysWhyOneIsMissing(t *testing.T) {
+	_, err := FindCLI(CLI{Name: "none", Path: "/nonexistent/aws", Prefix: "aws-cli/1."})
+	if err == nil || !strings.Contains(err.Error(), "/nonexistent/aws is not installed") {
+		t.Fatalf("FindCLI of a missing path: %v", err)
+	}
+	// /bin/sh runs, but is no AWS CLI.
+	_, err = FindCLI(CLI{Name: "sh", Path: "/bin/sh", Prefix: "aws-cli/1."})
+	if err == nil || !strings.Contains(err.Error(), "/bin/sh is not aws-cli/1.") {
+		t.Fatalf("FindCLI of a program that is no CLI: %v", err)
+	}
+}

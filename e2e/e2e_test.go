@@ -170,6 +170,15 @@ func (e *env) do(method, path, token string, body any, hdr map[string]string) (r
 	return response{status: resp.StatusCode, header: resp.Header, body: b}, nil
 }
 
+// uniqueCounter makes names unique across repeated runs (-count) of the tests
+// against one local cloud.
+var uniqueCounter atomic.Int64
+
+// unique returns base with a suffix no other call in this process returns.
+func unique(base string) string {
+	return fmt.Sprintf("%s-%d-%d", base, os.Getpid(), uniqueCounter.Add(1))
+}
+
 func dragon(name, family string) map[string]any {
 	return map[string]any{
 		"dragonName": name, "family": family, "description": "A test dragon of the " + family + " family.",

@@ -94,20 +94,21 @@ func drain(t *testing.T, url string, quiet time.Duration) []string {
 func TestAddPollListAndEvent(t *testing.T) {
 	e := shared
 	queueURL := subscribe(t, "e2e-dragon-added")
-	id, _ := e.submit(t, dragon("Cindermaw", "obsidian"))
+	name, family := unique("Cindermaw"), unique("obsidian")
+	id, _ := e.submit(t, dragon(name, family))
 	st := e.waitDone(t, id)
 	if st["status"] != "SUCCEEDED" {
 		t.Fatalf("status = %v", st)
 	}
 	rec, _ := st["dragon"].(map[string]any)
-	if rec["dragon_name_str"] != "Cindermaw" || rec["family_str"] != "obsidian" {
+	if rec["dragon_name_str"] != name || rec["family_str"] != family {
 		t.Fatalf("stored dragon in the status record = %v", st["dragon"])
 	}
-	list := e.listDragons(t, "?family=obsidian")
-	if len(list) != 1 || list[0]["dragon_name_str"] != "Cindermaw" || list[0]["location_city_str"] != "reno" {
-		t.Fatalf("GET /dragons?family=obsidian = %v", list)
+	list := e.listDragons(t, "?family="+family)
+	if len(list) != 1 || list[0]["dragon_name_str"] != name || list[0]["location_city_str"] != "reno" {
+		t.Fatalf("GET /dragons?family=%s = %v", family, list)
 	}
-	if l := e.listDragons(t, "?dragonName=Cindermaw&family=green"); len(l) != 0 {
+	if l := e.listDragons(t, "?dragonName="+name+"&family=green"); len(l) != 0 {
 		t.Fatalf("both filters must combine, got %v", l)
 	}
 
@@ -119,7 +120,7 @@ func TestAddPollListAndEvent(t *testing.T) {
 			t.Fatalf("event body %q: %v", b, err)
 		}
 		detail, _ := ev["detail"].(map[string]any)
-		if d, _ := detail["dragon"].(map[string]any); d["dragon_name_str"] == "Cindermaw" {
+		if d, _ := detail["dragon"].(map[string]any); d["dragon_name_str"] == name {
 			matching = append(matching, ev)
 		}
 	}
@@ -154,17 +155,18 @@ func TestAddPollListAndEvent(t *testing.T) {
 
 func TestDuplicateIsRejected(t *testing.T) {
 	e := shared
-	id, _ := e.submit(t, dragon("Thornwhistle", "briar"))
+	name := unique("Thornwhistle")
+	id, _ := e.submit(t, dragon(name, "briar"))
 	if st := e.waitDone(t, id); st["status"] != "SUCCEEDED" {
 		t.Fatalf("first add = %v", st)
 	}
-	id2, _ := e.submit(t, dragon("  thornwhistle ", "briar"))
+	id2, _ := e.submit(t, dragon("  "+strings.ToLower(name)+" ", "briar"))
 	st := e.waitDone(t, id2)
 	if st["status"] != "REJECTED" || !strings.Contains(strings.ToLower(st["error"].(string)+" "+st["cause"].(string)), "validation") {
 		t.Fatalf("duplicate = %v", st)
 	}
-	if n := countNamed(e.catalog(t), "Thornwhistle"); n != 1 {
-		t.Fatalf("catalog holds %d Thornwhistles", n)
+	if n := countNamed(e.catalog(t), name); n != 1 {
+		t.Fatalf("catalog holds %d of %s", n, name)
 	}
 }
 

@@ -16,7 +16,8 @@ import (
 func TestFunctionAndExecutionLogs(t *testing.T) {
 	e := shared
 	ctx := context.Background()
-	id, _ := e.submit(t, dragon("Logmoss", "fern"))
+	name := unique("Logmoss")
+	id, _ := e.submit(t, dragon(name, "fern"))
 	if st := e.waitDone(t, id); st["status"] != "SUCCEEDED" {
 		t.Fatalf("status = %v", st)
 	}
@@ -43,12 +44,12 @@ func TestFunctionAndExecutionLogs(t *testing.T) {
 		}
 	}
 	group := "/aws/lambda/" + e.stackID("AddDragonFunction")
-	for _, p := range []string{`"START RequestId"`, `"END RequestId"`, `"REPORT RequestId"`, "Logmoss"} {
+	for _, p := range []string{`"START RequestId"`, `"END RequestId"`, `"REPORT RequestId"`, name} {
 		find(group, p)
 	}
 	execLogs := find("/aws/vendedlogs/states/dragons-add-dragon", id)
 	joined := strings.Join(execLogs, "\n")
-	for _, want := range []string{"ExecutionStarted", "ExecutionSucceeded", "Logmoss"} {
+	for _, want := range []string{"ExecutionStarted", "ExecutionSucceeded", name} {
 		if !strings.Contains(joined, want) {
 			t.Fatalf("execution log records lack %q:\n%s", want, joined)
 		}

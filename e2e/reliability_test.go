@@ -21,6 +21,7 @@ import (
 func TestConcurrentDistinctAndSameName(t *testing.T) {
 	e := shared
 	const distinct, same = 200, 50
+	swarm, onlyOne := unique("Swarmling"), unique("Onlyone")
 	ids := make([]string, distinct+same)
 	var wg sync.WaitGroup
 	errs := make(chan error, len(ids))
@@ -31,9 +32,9 @@ func TestConcurrentDistinctAndSameName(t *testing.T) {
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			name := fmt.Sprintf("Swarmling-%03d", i)
+			name := fmt.Sprintf("%s-%03d", swarm, i)
 			if i >= distinct {
-				name = "Onlyone"
+				name = onlyOne
 			}
 			r, err := e.do("POST", "/dragons", e.token, dragon(name, "swarm"), nil)
 			if err != nil {
@@ -76,12 +77,12 @@ func TestConcurrentDistinctAndSameName(t *testing.T) {
 	}
 	cat := e.catalog(t)
 	for i := 0; i < distinct; i++ {
-		if n := countNamed(cat, fmt.Sprintf("Swarmling-%03d", i)); n != 1 {
-			t.Fatalf("Swarmling-%03d stored %d times", i, n)
+		if n := countNamed(cat, fmt.Sprintf("%s-%03d", swarm, i)); n != 1 {
+			t.Fatalf("%s-%03d stored %d times", swarm, i, n)
 		}
 	}
-	if n := countNamed(cat, "Onlyone"); n != 1 {
-		t.Fatalf("Onlyone stored %d times", n)
+	if n := countNamed(cat, onlyOne); n != 1 {
+		t.Fatalf("%s stored %d times", onlyOne, n)
 	}
 }
 
@@ -93,11 +94,12 @@ func TestCrashOnceIsRetried(t *testing.T) {
 	}
 	defer e.c.Lambda.SetFault(fn, lambdahost.Fault{})
 	since := time.Now().Add(-time.Second)
-	id, _ := e.submit(t, dragon("Phoenixa", "ember"))
+	phoenixa := unique("Phoenixa")
+	id, _ := e.submit(t, dragon(phoenixa, "ember"))
 	if st := e.waitDone(t, id); st["status"] != "SUCCEEDED" {
 		t.Fatalf("after one crash = %v", st)
 	}
-	if n := countNamed(e.catalog(t), "Phoenixa"); n != 1 {
+	if n := countNamed(e.catalog(t), phoenixa); n != 1 {
 		t.Fatalf("stored %d times", n)
 	}
 	// The crash did happen: the host logged the process's exit (the
@@ -120,7 +122,8 @@ func TestAlwaysFailingHandlerGoesToDLQAndRedriveFixesIt(t *testing.T) {
 	if err := e.c.Lambda.SetFault(fn, lambdahost.Fault{FailNext: -1, ErrorType: "CatalogUnavailable"}); err != nil {
 		t.Fatal(err)
 	}
-	id, _ := e.submit(t, dragon("Stormwing", "tempest"))
+	stormwing := unique("Stormwing")
+	id, _ := e.submit(t, dragon(stormwing, "tempest"))
 	st := e.waitDone(t, id)
 	e.c.Lambda.SetFault(fn, lambdahost.Fault{})
 	if st["status"] != "FAILED" {
@@ -164,7 +167,7 @@ func TestAlwaysFailingHandlerGoesToDLQAndRedriveFixesIt(t *testing.T) {
 	}
 	deadline = time.Now().Add(30 * time.Second)
 	for {
-		if n := countNamed(e.catalog(t), "Stormwing"); n == 1 {
+		if n := countNamed(e.catalog(t), stormwing); n == 1 {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -181,7 +184,8 @@ func TestS3ErrorBurstIsRetried(t *testing.T) {
 	e := shared
 	e.c.InjectS3Faults(2, "SlowDown")
 	defer e.c.InjectS3Faults(0, "")
-	id, _ := e.submit(t, dragon("Gravelgrin", "stone"))
+	gravelgrin := unique("Gravelgrin")
+	id, _ := e.submit(t, dragon(gravelgrin, "stone"))
 	// submitDragon's first S3 writes met the burst and were retried.
 	if left := e.c.S3FaultsLeft(); left != 0 {
 		t.Fatalf("%d of the 2 injected S3 faults never fired", left)
@@ -199,7 +203,8 @@ func TestFailingEventTargetLandsInRuleDLQ(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer e.c.Lambda.SetFault(fn, lambdahost.Fault{})
-	id, _ := e.submit(t, dragon("Mistral", "gale"))
+	mistral := unique("Mistral")
+	id, _ := e.submit(t, dragon(mistral, "gale"))
 	if st := e.waitDone(t, id); st["status"] != "SUCCEEDED" {
 		t.Fatalf("status = %v", st)
 	}
@@ -212,7 +217,7 @@ func TestFailingEventTargetLandsInRuleDLQ(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, m := range out.Messages {
-			if !strings.Contains(aws.ToString(m.Body), "Mistral") {
+			if !strings.Contains(aws.ToString(m.Body), mistral) {
 				continue
 			}
 			attr := func(name string) string { return aws.ToString(m.MessageAttributes[name].StringValue) }
@@ -233,7 +238,8 @@ func TestFailingEventTargetLandsInRuleDLQ(t *testing.T) {
 func TestTraceOfOnePost(t *testing.T) {
 	e := shared
 	ctx := context.Background()
-	id, r := e.submit(t, dragon("Tracewing", "lumen"))
+	tracewing := unique("Tracewing")
+	id, r := e.submit(t, dragon(tracewing, "lumen"))
 	if st := e.waitDone(t, id); st["status"] != "SUCCEEDED" {
 		t.Fatalf("status = %v", st)
 	}

@@ -62,7 +62,8 @@ func setUpClientSuite(t *testing.T) clientSuite {
 	since := time.Now().Add(-time.Minute).Unix()
 	p := startUp(t, newDataDir(t))
 	st := p.stack(t)
-	user, _ := st["LocalUser"].(map[string]any)
+	details := p.details(t)
+	user, _ := details["LocalUser"].(map[string]any)
 	s := clientSuite{
 		Edge: p.edgeURL, api: p.apiURL, Since: since,
 		Bucket:          stackRef(t, st, "DragonsBucket"),
@@ -76,11 +77,12 @@ func setUpClientSuite(t *testing.T) clientSuite {
 	s.Username, _ = user["username"].(string)
 	s.Password, _ = user["password"].(string)
 	if s.Username == "" || s.Password == "" {
-		t.Fatalf("/_local/stack LocalUser = %v", st["LocalUser"])
+		t.Fatalf("stack details LocalUser = %v", details["LocalUser"])
 	}
-	validate, _ := st["ValidateDragonFunction"].(map[string]any)
+	resources, _ := details["Resources"].(map[string]any)
+	validate, _ := resources["ValidateDragonFunction"].(map[string]any)
 	s.ValidateFunctionARN, _ = validate["Arn"].(string)
-	for id, v := range st {
+	for id, v := range resources {
 		if e, ok := v.(map[string]any); ok && e["type"] == "AWS::Serverless::Function" {
 			s.Functions = append(s.Functions, stackRef(t, st, id))
 		}

@@ -61,20 +61,16 @@ func TestUpServesTheStackAndStopsCleanlyOnInterrupt(t *testing.T) {
 		t.Fatalf("template.yaml lists only %d resources: %v", len(ids), ids)
 	}
 	for _, id := range ids {
-		entry, ok := st[id].(map[string]any)
-		if !ok {
-			t.Errorf("/_local/stack has no entry for the template's %s", id)
-			continue
-		}
-		if entry["physicalId"] == nil || entry["physicalId"] == "" {
-			t.Errorf("/_local/stack entry %s has no physical id: %v", id, entry)
+		if v, ok := st[id].(string); !ok || v == "" {
+			t.Errorf("/_local/stack has no physical id for the template's %s: %v", id, st[id])
 		}
 	}
-	if st["EdgeUrl"] != p.edgeURL || st["ApiUrl"] != p.apiURL {
-		t.Errorf("/_local/stack EdgeUrl %v ApiUrl %v, want the printed %s and %s", st["EdgeUrl"], st["ApiUrl"], p.edgeURL, p.apiURL)
+	if st["DragonsApi"] != p.apiURL {
+		t.Errorf("/_local/stack DragonsApi = %v, want the API URL %s", st["DragonsApi"], p.apiURL)
 	}
-	if api, _ := st["DragonsApi"].(map[string]any); api["Url"] != p.apiURL {
-		t.Errorf("DragonsApi Url = %v, want %s", api["Url"], p.apiURL)
+	d := p.details(t)
+	if d["EdgeUrl"] != p.edgeURL || d["ApiUrl"] != p.apiURL {
+		t.Errorf("stack details EdgeUrl %v ApiUrl %v, want the printed %s and %s", d["EdgeUrl"], d["ApiUrl"], p.edgeURL, p.apiURL)
 	}
 	if !strings.Contains(p.stdout.String(), "Bearer token") {
 		t.Errorf("up did not print a bearer token:\n%s", p.stdout)

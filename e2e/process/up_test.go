@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/dragons-dev/dragons/local/cloud"
 	"io"
 	"net"
 	"net/http"
@@ -305,15 +306,27 @@ func (p *upProcess) health(ctx context.Context) (map[string]any, error) {
 	return h, err
 }
 
-// stack reads GET /_local/stack.
+// stack reads GET /_local/stack: each logical id's physical id, ARN or URL.
 func (p *upProcess) stack(t *testing.T) map[string]any {
 	t.Helper()
-	var st map[string]any
-	status, err := getJSON(context.Background(), p.edgeURL+"/_local/stack", &st)
+	return p.getMap(t, "/_local/stack")
+}
+
+// details reads the stack details: resources with types and attributes, the
+// addresses and the local user.
+func (p *upProcess) details(t *testing.T) map[string]any {
+	t.Helper()
+	return p.getMap(t, cloud.StackDetailsPath)
+}
+
+func (p *upProcess) getMap(t *testing.T, path string) map[string]any {
+	t.Helper()
+	var m map[string]any
+	status, err := getJSON(context.Background(), p.edgeURL+path, &m)
 	if err != nil || status != http.StatusOK {
-		t.Fatalf("GET /_local/stack = %d, %v", status, err)
+		t.Fatalf("GET %s = %d, %v", path, status, err)
 	}
-	return st
+	return m
 }
 
 // interrupt sends SIGINT (Ctrl-C) and waits up to timeout for the exit; it
@@ -454,8 +467,7 @@ func (p *upProcess) token(t *testing.T) string {
 // stackRef returns the physical id of a logical id in /_local/stack.
 func stackRef(t *testing.T, st map[string]any, logicalID string) string {
 	t.Helper()
-	entry, _ := st[logicalID].(map[string]any)
-	id, _ := entry["physicalId"].(string)
+	id, _ := st[logicalID].(string)
 	if id == "" {
 		t.Fatalf("/_local/stack has no physical id for %s: %v", logicalID, st[logicalID])
 	}

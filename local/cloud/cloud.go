@@ -9,6 +9,7 @@ package cloud
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -236,6 +237,15 @@ func (c *Cloud) route() {
 	e.HandleFallback(c.identityRoutes())
 	e.SetHealth(c.health)
 	e.SetStack(c.stackMap)
+	e.HandlePath(StackDetailsPath, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		b, err := json.Marshal(c.stackDetails())
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(b)
+	}))
 }
 
 func (c *Cloud) deploy(ctx context.Context) error {
@@ -341,21 +351,52 @@ func (c *Cloud) health() map[string]any {
 // stackMap maps each logical id to its physical id, ARN or URL.
 func (c *Cloud) stackMap() map[string]any {
 	c.mu.Lock()
-	st, apiURL, edgeURL := c.Stack, c.APIURL, c.EdgeURL
+	st := c.Stack
 	c.mu.Unlock()
-	out := map[string]any{"EdgeUrl": edgeURL, "Region": c.cfg.Region}
+	out := map[string]any{}
 	if st == nil {
 		return out
 	}
 	for id, r := range st.Resources {
-		entry := map[string]any{"type": r.Type, "physicalId": r.Ref}
-		for k, v := range r.Attrs {
-			entry[k] = v
-		}
-		out[id] = entry
+		out[id] = physical(r)
 	}
-	out["Outputs"] = st.Outputs
-	out["ApiUrl"] = apiURL
+	return out
+}
+
+// physical is what /_local/stack reports for a resource: the URL of an API,
+// otherwise what !Ref returns (bucket, queue URL, state machine ARN, bus name,
+// user pool id, client id, function name, ...).
+func physical(r *stack.Resource) string {
+	if r.Type == "AWS::Serverless::Api" {
+		if u, ok := r.Attrs["Url"].(string); ok {
+			return u
+		}
+	}
+	return fmt.Sprint(r.Ref)
+}
+
+// StackDetailsPath serves the stack with every resource's type and attributes,
+// the outputs, the addresses and the local user, for tools such as
+// `dragons token`.
+const StackDetailsPath = "/_local/stack/details"
+
+func (c *Cloud) stackDetails() map[string]any {
+	c.mu.Lock()
+	st, apiURL, edgeURL := c.Stack, c.APIURL, c.EdgeURL
+	c.mu.Unlock()
+	out := map[string]any{"EdgeUrl": edgeURL, "ApiUrl": apiURL, "Region": c.cfg.Region}
+	resources := map[string]any{}
+	if st != nil {
+		for id, r := range st.Resources {
+			entry := map[string]any{"type": r.Type, "physicalId": r.Ref}
+			for k, v := range r.Attrs {
+				entry[k] = v
+			}
+			resources[id] = entry
+		}
+		out["Outputs"] = st.Outputs
+	}
+	out["Resources"] = resources
 	if c.cfg.User.Username != "" {
 		out["LocalUser"] = map[string]any{"username": c.cfg.User.Username, "password": c.cfg.User.Password}
 	}

@@ -66,7 +66,7 @@ func TestRegionIsServed(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close(context.Background())
-	for path, key := range map[string]string{"/_local/health": "region", "/_local/stack": "Region"} {
+	for path, key := range map[string]string{"/_local/health": "region", StackDetailsPath: "Region"} {
 		resp, err := http.Get(c.EdgeURL + path)
 		if err != nil {
 			t.Fatal(err)
@@ -77,5 +77,42 @@ func TestRegionIsServed(t *testing.T) {
 		if err != nil || m[key] != "eu-west-2" {
 			t.Fatalf("%s: %v %v", path, m, err)
 		}
+	}
+}
+
+// TestStackMapsLogicalIDsToPhysicalIDs checks the contract of /_local/stack:
+// each logical id maps to a string (an API to its URL, anything else to what
+// !Ref returns), and the details endpoint keeps types and attributes.
+func TestStackMapsLogicalIDsToPhysicalIDs(t *testing.T) {
+	c, err := Start(context.Background(), Config{Ephemeral: true, EdgeAddr: "127.0.0.1:0", APIAddr: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(context.Background())
+	c.publish(&stack.Stack{Resources: map[string]*stack.Resource{
+		"Bucket": {Type: "AWS::S3::Bucket", Ref: "my-bucket", Attrs: map[string]any{"Arn": "arn:aws:s3:::my-bucket"}},
+		"Api":    {Type: "AWS::Serverless::Api", Ref: "abc123", Attrs: map[string]any{"Url": "http://127.0.0.1:9"}},
+	}})
+	get := func(path string) map[string]any {
+		resp, err := http.Get(c.EdgeURL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var m map[string]any
+		if err := json.NewDecoder(resp.Body).Decode(&m); err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	st := get("/_local/stack")
+	if len(st) != 2 || st["Bucket"] != "my-bucket" || st["Api"] != "http://127.0.0.1:9" {
+		t.Fatalf("/_local/stack = %v", st)
+	}
+	d := get(StackDetailsPath)
+	res, _ := d["Resources"].(map[string]any)
+	b, _ := res["Bucket"].(map[string]any)
+	if b["type"] != "AWS::S3::Bucket" || b["Arn"] != "arn:aws:s3:::my-bucket" || d["EdgeUrl"] != c.EdgeURL {
+		t.Fatalf("details = %v", d)
 	}
 }

@@ -20,11 +20,12 @@ func DefaultUser() User {
 
 // FetchToken signs the local user in through Cognito's InitiateAuth
 // (USER_PASSWORD_AUTH) on the edge and returns the ID token. The app client, the
-// user's credentials and the region are read from the edge's /_local/stack.
+// user's credentials and the region are read from the edge's stack details
+// (StackDetailsPath).
 func FetchToken(ctx context.Context, edgeURL string) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, edgeURL+"/_local/stack", nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, edgeURL+StackDetailsPath, nil)
 	if err != nil {
 		return "", err
 	}
@@ -35,14 +36,16 @@ func FetchToken(ctx context.Context, edgeURL string) (string, error) {
 	defer resp.Body.Close()
 	var st map[string]json.RawMessage
 	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
-		return "", fmt.Errorf("read %s/_local/stack: %w", edgeURL, err)
+		return "", fmt.Errorf("read %s%s: %w", edgeURL, StackDetailsPath, err)
 	}
+	var resources map[string]json.RawMessage
+	_ = json.Unmarshal(st["Resources"], &resources)
 	var user struct{ Username, Password string }
 	if err := json.Unmarshal(st["LocalUser"], &user); err != nil || user.Username == "" {
 		return "", fmt.Errorf("the local cloud at %s has no local user", edgeURL)
 	}
 	clientID := ""
-	for _, raw := range st {
+	for _, raw := range resources {
 		var r struct {
 			Type       string `json:"type"`
 			PhysicalID string `json:"physicalId"`

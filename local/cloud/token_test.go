@@ -11,18 +11,18 @@ import (
 	"testing"
 )
 
-// TestFetchToken serves /_local/stack and InitiateAuth from a stand-in edge
+// TestFetchToken serves the stack details and InitiateAuth from a stand-in edge
 // and checks the local user signs in with the stack's app client.
 // (InitiateAuth is unsigned, so the region does not show on the wire.)
 func TestFetchToken(t *testing.T) {
 	var mu sync.Mutex
 	var target, body string
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/_local/stack" {
+		if r.URL.Path == StackDetailsPath {
 			_ = json.NewEncoder(w).Encode(map[string]any{
-				"Region":     "eu-west-2",
-				"LocalUser":  map[string]string{"username": "rider", "password": "pw"},
-				"PoolClient": map[string]any{"type": "AWS::Cognito::UserPoolClient", "physicalId": "client-1"},
+				"Region":    "eu-west-2",
+				"LocalUser": map[string]string{"username": "rider", "password": "pw"},
+				"Resources": map[string]any{"PoolClient": map[string]any{"type": "AWS::Cognito::UserPoolClient", "physicalId": "client-1"}},
 			})
 			return
 		}

@@ -40,6 +40,13 @@ func SigV4Scope(r *http.Request) (Scope, bool) {
 	if len(parts) != 5 {
 		return Scope{}, false
 	}
+	for _, p := range parts {
+		// Each part is a non-empty token; a comma or a space means the value was
+		// not a credential scope at all.
+		if p == "" || strings.ContainsAny(p, ", \t") {
+			return Scope{}, false
+		}
+	}
 	return Scope{AccessKey: parts[0], Date: parts[1], Region: parts[2], Service: parts[3]}, true
 }
 

@@ -79,20 +79,8 @@ func (s *Service) uploadPart(w http.ResponseWriter, r *http.Request, bucket, key
 	if uploadAlg != "" && r.Header.Get("X-Amz-Sdk-Checksum-Algorithm") == "" && trailer == "" && expected == "" {
 		alg = uploadAlg
 	}
-	body, size, cr, decoded, err := requestBody(r)
+	ing, err := s.readVerified(r, s.ingestPart, alg, contentMD5, trailer, expected)
 	if err != nil {
-		return err
-	}
-	ing, err := s.ingestPart(body, size, alg)
-	if err != nil {
-		return err
-	}
-	if expected, err = checkChunkedBody(ing, cr, decoded, trailer, expected); err != nil {
-		s.discard(ing)
-		return err
-	}
-	if err := verifyDigests(ing, contentMD5, expected); err != nil {
-		s.discard(ing)
 		return err
 	}
 	info, err := s.commitPart(bucket, key, uploadID, number, ing)

@@ -111,6 +111,29 @@ func requestChecksum(h http.Header) (alg, expected, trailer string, err error) {
 	return alg, expected, "", nil
 }
 
+// readVerified reads a request body (decoding aws-chunked framing) through
+// ingest and checks it against the declared length, trailer checksum,
+// checksum header and Content-MD5; a body that fails a check is discarded.
+func (s *Service) readVerified(r *http.Request, ingest func(io.Reader, int64, string) (*ingested, error), alg, contentMD5, trailer, expected string) (*ingested, error) {
+	body, size, cr, decoded, err := requestBody(r)
+	if err != nil {
+		return nil, err
+	}
+	ing, err := ingest(body, size, alg)
+	if err != nil {
+		return nil, err
+	}
+	if expected, err = checkChunkedBody(ing, cr, decoded, trailer, expected); err != nil {
+		s.discard(ing)
+		return nil, err
+	}
+	if err := verifyDigests(ing, contentMD5, expected); err != nil {
+		s.discard(ing)
+		return nil, err
+	}
+	return ing, nil
+}
+
 func checkContentMD5(v string) error {
 	if v == "" {
 		return nil
@@ -137,20 +160,8 @@ func (s *Service) putObject(w http.ResponseWriter, r *http.Request, bucket, key 
 	if err := s.checkBucket(bucket); err != nil {
 		return err
 	}
-	body, size, cr, decoded, err := requestBody(r)
+	ing, err := s.readVerified(r, s.ingest, alg, contentMD5, trailer, expected)
 	if err != nil {
-		return err
-	}
-	ing, err := s.ingest(body, size, alg)
-	if err != nil {
-		return err
-	}
-	if expected, err = checkChunkedBody(ing, cr, decoded, trailer, expected); err != nil {
-		s.discard(ing)
-		return err
-	}
-	if err := verifyDigests(ing, contentMD5, expected); err != nil {
-		s.discard(ing)
 		return err
 	}
 	info, err := s.commitPut(bucket, key, ing, &opts)

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 
@@ -288,20 +287,6 @@ func recordInvoke(x *tracing.Service, rec lambdahost.InvokeRecord) {
 	x.Record(tracing.Segment{Name: rec.Function, ID: rec.FunctionSegment, TraceID: h.Root, ParentID: rec.ServiceSegment,
 		Origin: "AWS::Lambda::Function", Start: rec.Start, End: rec.End, Error: rec.Kind == lambdahost.ErrorHandled, Fault: fault,
 		AWS: map[string]any{"function_arn": rec.ARN, "cold_start": rec.ColdStart}})
-}
-
-// readObject reads a whole object, mapping a missing key to ok=false.
-func readObject(ctx context.Context, s3 *objstore.Service, bucket, key string) ([]byte, bool, error) {
-	obj, err := s3.GetObject(ctx, bucket, key, objstore.GetOptions{})
-	if awsproto.IsCode(err, "NoSuchKey") {
-		return nil, false, nil
-	}
-	if err != nil {
-		return nil, false, err
-	}
-	defer obj.Body.Close()
-	b, err := io.ReadAll(obj.Body)
-	return b, err == nil, err
 }
 
 // putIfAbsent writes an object only when the key does not exist.

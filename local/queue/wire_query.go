@@ -153,13 +153,6 @@ func optInt(v url.Values, name string) (*int, error) {
 	return &n, nil
 }
 
-func optStr(v url.Values, name string) *string {
-	if s, ok := v[name]; ok && len(s) > 0 {
-		return &s[0]
-	}
-	return nil
-}
-
 // queryAttrs decodes MessageAttribute.N.{Name,Value.DataType,Value.StringValue,
 // Value.BinaryValue} (or MessageSystemAttribute.N...) parameters.
 func queryAttrs(g map[string]string, prefix string) (map[string]jsonAttrValue, error) {

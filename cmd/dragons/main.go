@@ -80,7 +80,7 @@ func up(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if c.Stack == nil || !hasUserPoolClient(c) {
-		fmt.Fprintf(stdout, "Dragons local cloud (edge only, no API) ready in %s\n\n  Edge       %s   (AWS_ENDPOINT_URL for the AWS CLI, SDKs and boto3)\n  X-Ray UDP  %s\n\nPress Ctrl-C to stop.\n",
+		fmt.Fprintf(stdout, "Dragons local cloud (edge only, no API) ready in %s\n\n  Edge       %s   (--endpoint-url for the AWS CLI, SDKs and boto3)\n  X-Ray UDP  %s\n\nPress Ctrl-C to stop.\n",
 			time.Since(began).Round(time.Millisecond), c.EdgeURL, c.XRayUDP)
 		return wait(ctx, c, stdout)
 	}
@@ -93,7 +93,7 @@ func up(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, `Dragons local cloud ready in %s
 
   API        %s
-  Edge       %s   (AWS_ENDPOINT_URL for the AWS CLI, SDKs and boto3)
+  Edge       %s   (--endpoint-url for the AWS CLI, SDKs and boto3)
   X-Ray UDP  %s
   Region     %s
   User       %s / %s

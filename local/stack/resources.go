@@ -414,12 +414,7 @@ func (d *deployer) createFunction(ctx context.Context, r *template.Resource, p m
 		spec.ReservedConcurrency = &rc
 	}
 	for k, v := range obj(obj(p, "Environment"), "Variables") {
-		spec.Env[k] = fmt.Sprint(v)
-		if s, ok := v.(string); ok {
-			spec.Env[k] = s
-		} else if f, ok := v.(float64); ok {
-			spec.Env[k] = str(map[string]any{"v": f}, "v")
-		}
+		spec.Env[k] = scalar(v)
 	}
 	if dlq := obj(p, "DeadLetterQueue"); dlq != nil {
 		if t := str(dlq, "Type"); t != "SQS" {
@@ -514,7 +509,7 @@ func (d *deployer) createStateMachine(ctx context.Context, r *template.Resource,
 		return fmt.Errorf("a state machine needs Definition or DefinitionUri")
 	}
 	for k, v := range obj(p, "DefinitionSubstitutions") {
-		def = strings.ReplaceAll(def, "${"+k+"}", str(map[string]any{"v": v}, "v"))
+		def = strings.ReplaceAll(def, "${"+k+"}", scalar(v))
 	}
 	typ := str(p, "Type")
 	if typ == "" {

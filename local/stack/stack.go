@@ -411,14 +411,18 @@ func (d *deployer) codeDir(r *template.Resource) (string, error) {
 
 // Helpers to read resolved property values.
 
-func str(m map[string]any, k string) string {
-	switch v := m[k].(type) {
+func str(m map[string]any, k string) string { return scalar(m[k]) }
+
+// scalar renders a resolved scalar the way CloudFormation passes it on as a
+// string (numbers without exponent or trailing zeros); other values are "".
+func scalar(v any) string {
+	switch x := v.(type) {
 	case string:
-		return v
+		return x
 	case float64:
-		return strconv.FormatFloat(v, 'f', -1, 64)
+		return strconv.FormatFloat(x, 'f', -1, 64)
 	case bool:
-		return strconv.FormatBool(v)
+		return strconv.FormatBool(x)
 	}
 	return ""
 }

@@ -18,6 +18,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/dragons-dev/dragons/local/durable"
+
 	"github.com/dragons-dev/dragons/local/cloud"
 	"github.com/dragons-dev/dragons/seed"
 )
@@ -57,6 +59,7 @@ func up(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	edgeAddr := fs.String("edge-addr", "127.0.0.1:4566", "listen address of the AWS edge endpoint (port 0 picks one)")
 	apiAddr := fs.String("api-addr", "127.0.0.1:3000", "listen address of the API (port 0 picks one)")
 	tmpl := fs.String("template", "template.yaml", "SAM template to run")
+	fsync := fs.Bool("fsync", false, "sync every acknowledged write to the disk (survives a machine crash, not only kill -9; slower)")
 	verbose := fs.Bool("verbose", false, "log every request to stderr instead of DATA_DIR/dragons.log")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -72,7 +75,7 @@ func up(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	began := time.Now()
 	user := cloud.DefaultUser()
 	c, err := cloud.Start(ctx, cloud.Config{
-		Template: *tmpl, DataDir: *dataDir, Ephemeral: *ephemeral, EdgeAddr: *edgeAddr, APIAddr: *apiAddr, Logger: logger,
+		Template: *tmpl, DataDir: *dataDir, Durability: durability(*fsync), Ephemeral: *ephemeral, EdgeAddr: *edgeAddr, APIAddr: *apiAddr, Logger: logger,
 		Region: region(os.Getenv),
 		Seed:   seed.Dragons(), SeedBucketParam: "/dragons/bucket", SeedKeyParam: "/dragons/key", User: user,
 	})
@@ -80,8 +83,8 @@ func up(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if c.Stack == nil || !hasUserPoolClient(c) {
-		fmt.Fprintf(stdout, "Dragons local cloud (edge only, no API) ready in %s\n\n  Edge       %s   (--endpoint-url for the AWS CLI, SDKs and boto3)\n  X-Ray UDP  %s\n\nPress Ctrl-C to stop.\n",
-			time.Since(began).Round(time.Millisecond), c.EdgeURL, c.XRayUDP)
+		fmt.Fprintf(stdout, "Dragons local cloud (edge only, no API) ready in %s\n\n  Edge       %s   (--endpoint-url for the AWS CLI, SDKs and boto3)\n  X-Ray UDP  %s\n  State      %s\n\nPress Ctrl-C to stop.\n",
+			time.Since(began).Round(time.Millisecond), c.EdgeURL, c.XRayUDP, stateLine(*dataDir, *ephemeral, *fsync))
 		return wait(ctx, c, stdout)
 	}
 	tok, err := cloud.FetchToken(ctx, c.EdgeURL)
@@ -96,6 +99,7 @@ func up(ctx context.Context, args []string, stdout, stderr io.Writer) error {
   Edge       %s   (--endpoint-url for the AWS CLI, SDKs and boto3)
   X-Ray UDP  %s
   Region     %s
+  State      %s
   User       %s / %s
   Token      dragons token --edge-addr %s
 
@@ -110,9 +114,28 @@ Bearer token (valid for one hour):
 %s
 
 Press Ctrl-C to stop.
-`, time.Since(began).Round(time.Millisecond), c.APIURL, c.EdgeURL, c.XRayUDP, c.Stack.Region, user.Username, user.Password,
+`, time.Since(began).Round(time.Millisecond), c.APIURL, c.EdgeURL, c.XRayUDP, c.Stack.Region, stateLine(*dataDir, *ephemeral, *fsync), user.Username, user.Password,
 		trimScheme(c.EdgeURL), trimScheme(c.EdgeURL), c.APIURL, c.APIURL, tok)
 	return wait(ctx, c, stdout)
+}
+
+// stateLine says where the state lives and what it survives.
+func stateLine(dataDir string, ephemeral, fsync bool) string {
+	switch {
+	case ephemeral:
+		return "in memory (--ephemeral)"
+	case fsync:
+		return dataDir + " (every write synced to the disk: survives kill -9 and power loss)"
+	}
+	return dataDir + " (survives kill -9; --fsync: power loss too)"
+}
+
+// durability is the data directory's durability level for --fsync.
+func durability(fsync bool) durable.Level {
+	if fsync {
+		return durable.Disk
+	}
+	return durable.Process
 }
 
 // wait serves until Ctrl-C or SIGTERM, then shuts the cloud down.

@@ -1,6 +1,10 @@
 package main
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/dragons-dev/dragons/local/durable"
+)
 
 func TestRegionComesFromAWSRegion(t *testing.T) {
 	for env, want := range map[string]string{"": "us-east-1", "eu-central-1": "eu-central-1", " ap-south-1 ": "ap-south-1"} {
@@ -33,5 +37,23 @@ func TestIgnoredReportGroupsProperties(t *testing.T) {
 	}
 	if ignoredReport(nil, nil) != "" {
 		t.Fatal("an empty report printed something")
+	}
+}
+
+func TestFsyncFlagSelectsDiskDurability(t *testing.T) {
+	if durability(false) != durable.Process || durability(true) != durable.Disk {
+		t.Fatalf("durability(false) = %v, durability(true) = %v; want process, disk", durability(false), durability(true))
+	}
+	for _, c := range []struct {
+		ephemeral, fsync bool
+		want             string
+	}{
+		{false, false, ".dragons (survives kill -9; --fsync: power loss too)"},
+		{false, true, ".dragons (every write synced to the disk: survives kill -9 and power loss)"},
+		{true, false, "in memory (--ephemeral)"},
+	} {
+		if got := stateLine(".dragons", c.ephemeral, c.fsync); got != c.want {
+			t.Errorf("stateLine(ephemeral=%v, fsync=%v) = %q, want %q", c.ephemeral, c.fsync, got, c.want)
+		}
 	}
 }

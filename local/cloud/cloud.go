@@ -21,6 +21,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/dragons-dev/dragons/local/durable"
+
 	"github.com/dragons-dev/dragons/local/apigw"
 	"github.com/dragons-dev/dragons/local/awsproto"
 	"github.com/dragons-dev/dragons/local/edge"
@@ -46,6 +48,10 @@ type Config struct {
 	// DataDir holds every service's state; ignored when Ephemeral.
 	DataDir   string
 	Ephemeral bool
+	// Durability is how far the data directory's journals take a write
+	// before it is acknowledged: durable.Process (the default) survives
+	// kill -9, durable.Disk (dragons up --fsync) also a power loss.
+	Durability durable.Level
 	// EdgeAddr and APIAddr are listen addresses; port 0 picks a free port.
 	EdgeAddr string
 	APIAddr  string
@@ -180,10 +186,10 @@ func (c *Cloud) startServices() error {
 	c.mu.Lock()
 	c.XRayUDP = xrayAddr
 	c.mu.Unlock()
-	if c.S3, err = objstore.New(objstore.Options{DataDir: c.dir("s3"), Region: region, Logger: c.log.With("component", "s3")}); err != nil {
+	if c.S3, err = objstore.New(objstore.Options{DataDir: c.dir("s3"), Durability: c.cfg.Durability, Region: region, Logger: c.log.With("component", "s3")}); err != nil {
 		return fmt.Errorf("start s3: %w", err)
 	}
-	if c.SQS, err = queue.New(queue.Options{DataDir: c.dir("sqs"), Region: region, Endpoint: c.EdgeURL, Logger: c.log.With("component", "sqs")}); err != nil {
+	if c.SQS, err = queue.New(queue.Options{DataDir: c.dir("sqs"), Durability: c.cfg.Durability, Region: region, Endpoint: c.EdgeURL, Logger: c.log.With("component", "sqs")}); err != nil {
 		return fmt.Errorf("start sqs: %w", err)
 	}
 	if c.SSM, err = params.New(params.Options{DataDir: c.dir("ssm"), Region: region}); err != nil {
@@ -202,7 +208,7 @@ func (c *Cloud) startServices() error {
 		},
 	})
 	li := lambdaInvoker{c.Lambda}
-	if c.Events, err = eventbus.New(eventbus.Options{DataDir: c.dir("events"), Region: region, Queues: q,
+	if c.Events, err = eventbus.New(eventbus.Options{DataDir: c.dir("events"), Durability: c.cfg.Durability, Region: region, Queues: q,
 		Invokers: map[string]eventbus.Invoker{"lambda": li.eventTarget()}, RetryBaseDelay: c.cfg.EventRetryDelay,
 		Logger: c.log.With("component", "events")}); err != nil {
 		return fmt.Errorf("start eventbridge: %w", err)

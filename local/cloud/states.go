@@ -17,15 +17,16 @@ import (
 
 func (c *Cloud) newStepFunctions() (*stepfunctions.Service, error) {
 	return stepfunctions.New(stepfunctions.Options{
-		Region:  c.cfg.Region,
-		DataDir: c.dir("states"),
-		Lambda:  sfnLambda{c.Lambda},
-		Objects: sfnObjects{c.S3},
-		Queues:  sfnQueues{c.SQS},
-		Events:  sfnEvents{c.Events},
-		Logs:    c.Logs,
-		Tracer:  c.XRay,
-		Log:     c.log.With("component", "states"),
+		Region:     c.cfg.Region,
+		DataDir:    c.dir("states"),
+		Durability: c.cfg.Durability,
+		Lambda:     sfnLambda{c.Lambda},
+		Objects:    sfnObjects{c.S3},
+		Queues:     sfnQueues{c.SQS},
+		Events:     sfnEvents{c.Events},
+		Logs:       c.Logs,
+		Tracer:     c.XRay,
+		Log:        c.log.With("component", "states"),
 		// Unfinished executions found on disk call functions that the deploy
 		// registers, so they wait for Recover.
 		HoldRecovery: true,

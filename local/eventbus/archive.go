@@ -68,7 +68,7 @@ func (s *Service) openArchive(a *archive) error {
 	if s.dataDir == "" {
 		return nil
 	}
-	j, lines, err := openJournal(s.archivePath(a.Name))
+	j, lines, err := openJournal(s.archivePath(a.Name), s.durability)
 	if err != nil {
 		return err
 	}

@@ -13,15 +13,23 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dragons-dev/dragons/local/durable"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 )
 
 func TestRestartKeepsState(t *testing.T) {
+	for _, level := range []durable.Level{durable.Process, durable.Disk} {
+		t.Run(level.String(), func(t *testing.T) { testRestartKeepsState(t, level) })
+	}
+}
+
+func testRestartKeepsState(t *testing.T, level durable.Level) {
 	dir := t.TempDir()
 	q := newFakeQueues()
-	svc, err := New(Options{DataDir: dir, Queues: q})
+	svc, err := New(Options{DataDir: dir, Durability: level, Queues: q})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +65,7 @@ func TestRestartKeepsState(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	svc2, err := New(Options{DataDir: dir, Queues: q})
+	svc2, err := New(Options{DataDir: dir, Durability: level, Queues: q})
 	if err != nil {
 		t.Fatal(err)
 	}

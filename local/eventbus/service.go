@@ -86,6 +86,11 @@ type Options struct {
 	Workers int
 	// Logger receives delivery failures and warnings (nil discards them).
 	Logger *slog.Logger
+	// Durability is how far accepted events travel before PutEvents answers
+	// (with a DataDir). The zero value, durable.Process, hands them to the
+	// operating system (they survive kill -9) and syncs the journals every
+	// 200 ms; durable.Disk syncs before answering.
+	Durability durable.Level
 }
 
 // Service is the local EventBridge service: an http.Handler for the JSON 1.1
@@ -93,6 +98,7 @@ type Options struct {
 type Service struct {
 	region, account string
 	dataDir         string
+	durability      durable.Level
 	log             *slog.Logger
 	baseDelay       time.Duration
 	maxDelay        time.Duration
@@ -146,19 +152,20 @@ type rule struct {
 // and resumes delivering the events that were accepted but not delivered.
 func New(opts Options) (*Service, error) {
 	s := &Service{
-		region:    opts.Region,
-		account:   opts.AccountID,
-		dataDir:   opts.DataDir,
-		log:       opts.Logger,
-		baseDelay: opts.RetryBaseDelay,
-		maxDelay:  opts.RetryMaxDelay,
-		buses:     map[string]*bus{},
-		archives:  map[string]*archive{},
-		replays:   map[string]*replay{},
-		queues:    opts.Queues,
-		invokers:  map[string]Invoker{},
-		timers:    map[*time.Timer]struct{}{},
-		work:      newWorkQueue(),
+		region:     opts.Region,
+		account:    opts.AccountID,
+		dataDir:    opts.DataDir,
+		durability: opts.Durability,
+		log:        opts.Logger,
+		baseDelay:  opts.RetryBaseDelay,
+		maxDelay:   opts.RetryMaxDelay,
+		buses:      map[string]*bus{},
+		archives:   map[string]*archive{},
+		replays:    map[string]*replay{},
+		queues:     opts.Queues,
+		invokers:   map[string]Invoker{},
+		timers:     map[*time.Timer]struct{}{},
+		work:       newWorkQueue(),
 	}
 	if s.region == "" {
 		s.region = "us-east-1"
@@ -529,7 +536,7 @@ func (s *Service) load() ([]*event, error) {
 			s.replays[r.Name] = r
 		}
 	}
-	pending, events, err := openPendingLog(filepath.Join(s.dataDir, "pending.jsonl"))
+	pending, events, err := openPendingLog(filepath.Join(s.dataDir, "pending.jsonl"), s.durability)
 	if err != nil {
 		return nil, err
 	}

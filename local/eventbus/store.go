@@ -21,13 +21,14 @@ import (
 type journal struct {
 	mu    sync.Mutex
 	path  string
+	level durable.Level // Disk: append syncs before it returns
 	f     *os.File
 	dirty bool
 }
 
 // openJournal opens (creating if needed) the journal at path and returns its
 // complete lines.
-func openJournal(path string) (*journal, [][]byte, error) {
+func openJournal(path string, level durable.Level) (*journal, [][]byte, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, nil, fmt.Errorf("create directory for %s: %w", path, err)
 	}
@@ -64,7 +65,7 @@ func openJournal(path string) (*journal, [][]byte, error) {
 		f.Close()
 		return nil, nil, fmt.Errorf("seek journal %s: %w", path, err)
 	}
-	return &journal{path: path, f: f}, lines, nil
+	return &journal{path: path, level: level, f: f}, lines, nil
 }
 
 // append writes lines to the journal, each followed by a newline, in one write.
@@ -81,6 +82,12 @@ func (j *journal) append(lines ...[]byte) error {
 	}
 	if _, err := j.f.Write(buf.Bytes()); err != nil {
 		return fmt.Errorf("append to journal %s: %w", j.path, err)
+	}
+	if j.level == durable.Disk {
+		if err := j.f.Sync(); err != nil {
+			return fmt.Errorf("sync journal %s: %w", j.path, err)
+		}
+		return nil
 	}
 	j.dirty = true
 	return nil
@@ -162,8 +169,8 @@ type pendingLog struct {
 	lines int
 }
 
-func openPendingLog(path string) (*pendingLog, []pendingRecord, error) {
-	j, lines, err := openJournal(path)
+func openPendingLog(path string, level durable.Level) (*pendingLog, []pendingRecord, error) {
+	j, lines, err := openJournal(path, level)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -32,7 +32,8 @@ var errTornRecord = errors.New("torn journal record")
 // so far while later waiters queue behind it, so concurrent writers share
 // fsyncs.
 type journal struct {
-	path string
+	path  string
+	level durable.Level // how far wait takes a record
 
 	mu       sync.Mutex
 	cond     *sync.Cond
@@ -51,7 +52,7 @@ type journal struct {
 
 // openJournal opens (creating if needed) the journal at path, calls apply for
 // each intact record in order and cuts off a torn tail.
-func openJournal(path string, apply func(kind byte, meta, data []byte) error) (*journal, error) {
+func openJournal(path string, level durable.Level, apply func(kind byte, meta, data []byte) error) (*journal, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, fmt.Errorf("create journal directory: %w", err)
 	}
@@ -87,7 +88,7 @@ func openJournal(path string, apply func(kind byte, meta, data []byte) error) (*
 		f.Close()
 		return nil, fmt.Errorf("open journal %q: %w", path, err)
 	}
-	j := &journal{path: path, f: f, size: good, off: good, alloc: good}
+	j := &journal{path: path, level: level, f: f, size: good, off: good, alloc: good}
 	j.cond = sync.NewCond(&j.mu)
 	return j, nil
 }
@@ -200,7 +201,7 @@ func (j *journal) wait(seq uint64) error {
 		buf, upto, f, off, alloc := j.buf, j.appended, j.f, j.off, j.alloc
 		j.buf, j.spare = j.spare[:0], nil
 		j.mu.Unlock()
-		alloc, err := writeBatch(f, buf, off, alloc)
+		alloc, err := j.level.WritePrealloc(f, buf, off, alloc, preallocChunk)
 		j.mu.Lock()
 		j.syncing = false
 		if err != nil {
@@ -220,38 +221,7 @@ func (j *journal) wait(seq uint64) error {
 }
 
 // preallocChunk is how far the journal file is extended with zeros at a time.
-// Records are then written over blocks that already exist, so the size does
-// not change and a data-only sync (no metadata update) makes them durable.
 const preallocChunk = 2 << 20
-
-// writeBatch writes buf at off and makes it durable, first extending the
-// file with zeros when buf would not fit before alloc. It returns the new
-// file size.
-func writeBatch(f *os.File, buf []byte, off, alloc int64) (int64, error) {
-	end := off + int64(len(buf))
-	if end > alloc {
-		grow := max(int64(preallocChunk), end-alloc)
-		if _, err := f.WriteAt(make([]byte, grow), alloc); err != nil {
-			return alloc, fmt.Errorf("extend journal from %d to %d bytes: %w", alloc, alloc+grow, err)
-		}
-		if _, err := f.WriteAt(buf, off); err != nil {
-			return alloc, fmt.Errorf("write %d bytes at offset %d: %w", len(buf), off, err)
-		}
-		if err := f.Sync(); err != nil { // the size changed: full sync
-			return alloc, fmt.Errorf("sync journal after extending it: %w", err)
-		}
-		return alloc + grow, nil
-	}
-	if len(buf) > 0 {
-		if _, err := f.WriteAt(buf, off); err != nil {
-			return alloc, fmt.Errorf("write %d bytes at offset %d: %w", len(buf), off, err)
-		}
-	}
-	if err := datasync(f); err != nil {
-		return alloc, fmt.Errorf("sync %d bytes at offset %d: %w", len(buf), off, err)
-	}
-	return alloc, nil
-}
 
 // replace swaps the journal for the one that write produces, which must hold
 // the whole current state. The caller keeps appends out while it runs.

@@ -14,7 +14,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/dragons-dev/dragons/local/awsproto"
-	"github.com/dragons-dev/dragons/local/durable"
 )
 
 // Limits S3 applies to keys and user metadata.
@@ -213,14 +212,14 @@ func (s *Service) spill(head []byte, r io.Reader, h *bodyHasher) (*ingested, err
 		return fail(s3Errors.New(CodeEntityTooLarge, "Your proposed upload exceeds the maximum allowed object size"))
 	}
 	_ = n
-	if err := f.Sync(); err != nil {
-		return fail(fmt.Errorf("sync object body: %w", err))
+	if err := s.durability.FlushAll(f); err != nil {
+		return fail(fmt.Errorf("object body: %w", err))
 	}
 	if err := f.Close(); err != nil {
 		os.Remove(path)
 		return nil, fmt.Errorf("close object body: %w", err)
 	}
-	if err := durable.SyncDir(s.blobDir); err != nil {
+	if err := s.durability.FlushDir(s.blobDir); err != nil {
 		os.Remove(path)
 		return nil, fmt.Errorf("store object body: %w", err)
 	}
@@ -775,7 +774,7 @@ func (s *Service) copyLocked(srcBucket, srcKey, dstBucket, dstKey string, opts *
 		if err := os.Link(filepath.Join(s.blobDir, src.Blob), filepath.Join(s.blobDir, name)); err != nil {
 			return fail(fmt.Errorf("copy object body: %w", err))
 		}
-		if err := durable.SyncDir(s.blobDir); err != nil {
+		if err := s.durability.FlushDir(s.blobDir); err != nil {
 			os.Remove(filepath.Join(s.blobDir, name))
 			return fail(err)
 		}

@@ -23,6 +23,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dragons-dev/dragons/local/durable"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 )
@@ -139,8 +141,14 @@ func blobCount(t *testing.T, dir string) int {
 }
 
 func TestRestartServesSameState(t *testing.T) {
+	for _, level := range []durable.Level{durable.Process, durable.Disk} {
+		t.Run(level.String(), func(t *testing.T) { testRestartServesSameState(t, level) })
+	}
+}
+
+func testRestartServesSameState(t *testing.T, level durable.Level) {
 	dir := t.TempDir()
-	s, err := New(Options{DataDir: dir, InlineLimit: 4096})
+	s, err := New(Options{DataDir: dir, Durability: level, InlineLimit: 4096})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,7 +166,7 @@ func TestRestartServesSameState(t *testing.T) {
 	if n := blobCount(t, dir); n != 4 {
 		t.Fatalf("%d blob files, want 4", n)
 	}
-	s2 := newService(t, Options{DataDir: dir, InlineLimit: 4096})
+	s2 := newService(t, Options{DataDir: dir, Durability: level, InlineLimit: 4096})
 	if after := dump(t, s2); after != before {
 		t.Fatalf("state after restart differs:\n--- before\n%s--- after\n%s", before, after)
 	}
@@ -168,7 +176,7 @@ func TestRestartServesSameState(t *testing.T) {
 	}
 	want := dump(t, s2)
 	s2.Close()
-	s3 := newService(t, Options{DataDir: dir, InlineLimit: 4096})
+	s3 := newService(t, Options{DataDir: dir, Durability: level, InlineLimit: 4096})
 	if got := dump(t, s3); got != want {
 		t.Fatalf("second restart differs:\n%s\nvs\n%s", want, got)
 	}

@@ -15,6 +15,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/dragons-dev/dragons/local/durable"
 )
 
 // Defaults for Options fields left zero.
@@ -45,6 +47,9 @@ type Options struct {
 	CompactBytes int64
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Durability is how far a write travels before it is acknowledged
+	// (with a DataDir); the zero value, durable.Process, survives kill -9.
+	Durability durable.Level
 }
 
 // Service is the local S3. It is an http.Handler and offers the same
@@ -55,6 +60,7 @@ type Service struct {
 	now          func() time.Time
 	inlineLimit  int64
 	compactBytes int64
+	durability   durable.Level
 	blobDir      string // "" in memory
 
 	mu      sync.RWMutex
@@ -139,6 +145,7 @@ func New(opts Options) (*Service, error) {
 		now:          opts.Now,
 		inlineLimit:  opts.InlineLimit,
 		compactBytes: opts.CompactBytes,
+		durability:   opts.Durability,
 		buckets:      map[string]*bucket{},
 		uploads:      map[string]*upload{},
 	}
@@ -166,7 +173,7 @@ func New(opts Options) (*Service, error) {
 		return nil, fmt.Errorf("create blob directory: %w", err)
 	}
 	var seq uint64
-	j, err := openJournal(filepath.Join(opts.DataDir, "objstore.journal"), func(kind byte, meta, data []byte) error {
+	j, err := openJournal(filepath.Join(opts.DataDir, "objstore.journal"), opts.Durability, func(kind byte, meta, data []byte) error {
 		var rec record
 		if err := json.Unmarshal(meta, &rec); err != nil {
 			return fmt.Errorf("decode record: %w", err)

@@ -62,6 +62,7 @@ func failedBatch(err error) *batch {
 // journal is the append-only log with group commit and background snapshots.
 type journal struct {
 	dir   string
+	level durable.Level // how far a commit takes the records
 	limit int64
 	snap  func(emit func([]byte) error) error
 	log   *slog.Logger
@@ -96,7 +97,7 @@ func parseFileName(name string) (kind string, n uint64, ok bool) {
 
 // openJournal recovers the state in dir through apply, writes a fresh snapshot of
 // it through snap and starts a new journal.
-func openJournal(dir string, limit int64, apply func([]byte) error, snap func(func([]byte) error) error, log *slog.Logger) (*journal, error) {
+func openJournal(dir string, level durable.Level, limit int64, apply func([]byte) error, snap func(func([]byte) error) error, log *slog.Logger) (*journal, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
@@ -142,7 +143,7 @@ func openJournal(dir string, limit int64, apply func([]byte) error, snap func(fu
 		}
 	}
 	j := &journal{
-		dir: dir, limit: limit, snap: snap, log: log,
+		dir: dir, level: level, limit: limit, snap: snap, log: log,
 		cur:     newBatch(),
 		kick:    make(chan struct{}, 1),
 		stopped: make(chan struct{}),
@@ -266,8 +267,8 @@ func (j *journal) write(buf []byte) error {
 	if _, err := j.f.Write(buf); err != nil {
 		return fmt.Errorf("append to queue journal: %w", err)
 	}
-	if err := j.f.Sync(); err != nil {
-		return fmt.Errorf("sync queue journal: %w", err)
+	if err := j.level.FlushAll(j.f); err != nil {
+		return fmt.Errorf("queue journal: %w", err)
 	}
 	j.size += int64(len(buf))
 	return nil

@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/dragons-dev/dragons/local/durable"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
@@ -36,9 +38,15 @@ func openEnv(t *testing.T, opts Options) (*testEnv, func()) {
 }
 
 func TestRestartServesSameState(t *testing.T) {
+	for _, level := range []durable.Level{durable.Process, durable.Disk} {
+		t.Run(level.String(), func(t *testing.T) { testRestartServesSameState(t, level) })
+	}
+}
+
+func testRestartServesSameState(t *testing.T, level durable.Level) {
 	dir := t.TempDir()
 	ctx := testCtx(t)
-	e, closeFn := openEnv(t, Options{DataDir: dir})
+	e, closeFn := openEnv(t, Options{DataDir: dir, Durability: level})
 	c := e.c
 	std := e.createQueue(t, "std", map[string]string{"VisibilityTimeout": "120"})
 	c.TagQueue(ctx, &sqs.TagQueueInput{QueueUrl: &std, Tags: map[string]string{"team": "dragons"}})
@@ -77,7 +85,7 @@ func TestRestartServesSameState(t *testing.T) {
 	c.DeleteQueue(ctx, &sqs.DeleteQueueInput{QueueUrl: &gone})
 	closeFn()
 
-	e2, closeFn2 := openEnv(t, Options{DataDir: dir})
+	e2, closeFn2 := openEnv(t, Options{DataDir: dir, Durability: level})
 	defer closeFn2()
 	c = e2.c
 	std = e2.srv.URL + "/000000000000/std"

@@ -14,6 +14,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/dragons-dev/dragons/local/durable"
+
 	"github.com/dragons-dev/dragons/local/awsproto"
 )
 
@@ -34,6 +36,9 @@ type Options struct {
 	CompactAfterBytes int64
 	// Logger receives background errors; nil discards them.
 	Logger *slog.Logger
+	// Durability is how far a change travels before it is acknowledged
+	// (with a DataDir); the zero value, durable.Process, survives kill -9.
+	Durability durable.Level
 }
 
 // Queue identifies a queue.
@@ -103,7 +108,7 @@ func New(opts Options) (*Service, error) {
 		if limit <= 0 {
 			limit = 64 << 20
 		}
-		j, err := openJournal(opts.DataDir, limit, s.apply, s.writeSnapshot, s.log)
+		j, err := openJournal(opts.DataDir, opts.Durability, limit, s.apply, s.writeSnapshot, s.log)
 		if err != nil {
 			return nil, fmt.Errorf("open queue data in %q: %w", opts.DataDir, err)
 		}

@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dragons-dev/dragons/local/durable"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 )
@@ -75,10 +77,16 @@ func (m *markInvoker) Calls() []markCall {
 }
 
 func TestExpressExecutionsRunAgainAfterRestart(t *testing.T) {
+	for _, level := range []durable.Level{durable.Process, durable.Disk} {
+		t.Run(level.String(), func(t *testing.T) { testExpressExecutionsRunAgainAfterRestart(t, level) })
+	}
+}
+
+func testExpressExecutionsRunAgainAfterRestart(t *testing.T, level durable.Level) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	first := &markInvoker{block: func(c markCall) bool { return strings.HasPrefix(c.Name, "cut-") }}
-	svc, err := New(Options{DataDir: dir, Lambda: first})
+	svc, err := New(Options{DataDir: dir, Durability: level, Lambda: first})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +119,7 @@ func TestExpressExecutionsRunAgainAfterRestart(t *testing.T) {
 
 	// Reopen, holding the recovered work until Recover.
 	second := &markInvoker{}
-	svc2, err := New(Options{DataDir: dir, Lambda: second, HoldRecovery: true})
+	svc2, err := New(Options{DataDir: dir, Durability: level, Lambda: second, HoldRecovery: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,7 +150,7 @@ func TestExpressExecutionsRunAgainAfterRestart(t *testing.T) {
 
 	// Nothing is left to run.
 	third := &markInvoker{}
-	svc3, err := New(Options{DataDir: dir, Lambda: third})
+	svc3, err := New(Options{DataDir: dir, Durability: level, Lambda: third})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -236,7 +244,7 @@ func TestExpressJournalStopsAtATornTail(t *testing.T) {
 	if err := os.WriteFile(path, append(append([]byte{}, data...), after[:7]...), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	j, pending, err := openExpressJournal(path)
+	j, pending, err := openExpressJournal(path, durable.Disk)
 	if err != nil {
 		t.Fatal(err)
 	}

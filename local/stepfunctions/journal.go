@@ -58,7 +58,8 @@ var castagnoliTable = crc32.MakeTable(crc32.Castagnoli)
 // torn or corrupt one are ignored at load. The file is rewritten with the
 // unfinished executions at open and whenever finished ones dominate it.
 type expressJournal struct {
-	path string
+	path  string
+	level durable.Level // how far a wait takes a record
 
 	mu         sync.Mutex
 	cond       *sync.Cond
@@ -75,11 +76,11 @@ type expressJournal struct {
 
 // openExpressJournal opens the journal at path (creating it) and returns it
 // with the executions it records as unfinished, in the order they started.
-func openExpressJournal(path string) (*expressJournal, []expressRecord, error) {
+func openExpressJournal(path string, level durable.Level) (*expressJournal, []expressRecord, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, nil, fmt.Errorf("create journal directory: %w", err)
 	}
-	j := &expressJournal{path: path, live: map[string]expressRecord{}}
+	j := &expressJournal{path: path, level: level, live: map[string]expressRecord{}}
 	j.cond = sync.NewCond(&j.mu)
 	var order []string
 	f, err := os.Open(path)
@@ -248,7 +249,7 @@ func (j *expressJournal) waitLocked(seq uint64) error {
 		buf, upto, f, off, alloc := j.buf, j.appended, j.f, j.off, j.alloc
 		j.buf = nil
 		j.mu.Unlock()
-		newAlloc, err := commitBatch(f, buf, off, alloc)
+		newAlloc, err := j.level.WritePrealloc(f, buf, off, alloc, journalPrealloc)
 		j.mu.Lock()
 		j.syncing = false
 		if err != nil {
@@ -260,29 +261,6 @@ func (j *expressJournal) waitLocked(seq uint64) error {
 		j.cond.Broadcast()
 	}
 	return nil
-}
-
-// commitBatch writes buf at off and makes everything written durable,
-// extending the file with zeros first when buf does not fit before alloc.
-// It returns the new file size.
-func commitBatch(f *os.File, buf []byte, off, alloc int64) (int64, error) {
-	end := off + int64(len(buf))
-	if end > alloc {
-		grow := max(int64(journalPrealloc), end-alloc)
-		if _, err := f.WriteAt(make([]byte, grow), alloc); err != nil {
-			return alloc, err
-		}
-		if _, err := f.WriteAt(buf, off); err != nil {
-			return alloc, err
-		}
-		return alloc + grow, f.Sync() // the size changed: a full sync
-	}
-	if len(buf) > 0 {
-		if _, err := f.WriteAt(buf, off); err != nil {
-			return alloc, err
-		}
-	}
-	return alloc, datasync(f)
 }
 
 // rewriteLocked replaces the file with one holding the unfinished

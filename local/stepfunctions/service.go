@@ -13,6 +13,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/dragons-dev/dragons/local/durable"
+
 	"github.com/dragons-dev/dragons/local/asl"
 	"github.com/dragons-dev/dragons/local/awsproto"
 	"github.com/dragons-dev/dragons/local/sfntest"
@@ -37,6 +39,10 @@ type Options struct {
 	// DataDir holds state machines, Standard execution records and the
 	// journal of Express executions; "" keeps everything in memory.
 	DataDir string
+	// Durability is how far an accepted Express execution's record
+	// travels before StartExecution answers (with DataDir); the zero value,
+	// durable.Process, survives kill -9.
+	Durability durable.Level
 	// Clock is the executions' time source (Wait states, retries, timeouts,
 	// timestamps); nil is the system clock.
 	Clock asl.Clock
@@ -126,7 +132,7 @@ func New(opts Options) (*Service, error) {
 		if err := s.load(); err != nil {
 			return nil, err
 		}
-		j, pending, err := openExpressJournal(filepath.Join(opts.DataDir, "express.journal"))
+		j, pending, err := openExpressJournal(filepath.Join(opts.DataDir, "express.journal"), opts.Durability)
 		if err != nil {
 			return nil, fmt.Errorf("open the Express journal: %w", err)
 		}

@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/dragons-dev/dragons/bench/load"
+	"github.com/dragons-dev/dragons/local/durable"
 )
 
 // options are the command-line settings shared by every part.
@@ -36,6 +37,7 @@ type options struct {
 	root        string // module root (for go test and template.yaml)
 	only        string // run only workloads whose name contains this
 	memprofile  string // heap profile of the local cloud, written when it is idle
+	serverProf  string // directory for CPU profiles of the issue 3 services processes
 }
 
 func (o options) load() load.Config {
@@ -54,9 +56,16 @@ func main() {
 	flag.StringVar(&o.memprofile, "memprofile", "", "write a heap profile of the idle local cloud (after the issue 5 workloads) to this file")
 	serve := flag.Bool("serve-services", false, "internal: serve the local S3, SQS and EventBridge for the issue 3 workloads")
 	serveDir := flag.String("serve-data-dir", "", "internal: data directory of -serve-services (empty: in memory)")
+	serveProf := flag.String("serve-cpuprofile", "", "internal: CPU profile file of -serve-services")
+	serveFsync := flag.Bool("serve-fsync", false, "internal: -serve-services syncs every write to the disk (dragons up --fsync)")
+	flag.StringVar(&o.serverProf, "server-cpuprofile", "", "write CPU profiles of the issue 3 services processes into this directory (memory.prof, datadir.prof)")
 	flag.Parse()
 	if *serve {
-		os.Exit(serveServices(*serveDir))
+		level := durable.Process
+		if *serveFsync {
+			level = durable.Disk
+		}
+		os.Exit(serveServices(*serveDir, level, *serveProf))
 	}
 	o.parts = map[string]bool{}
 	for _, p := range strings.Split(*parts, ",") {

@@ -9,17 +9,33 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/dragons-dev/dragons/local/durable"
 )
 
 // serveServices is the child side of startLocalProcess: it serves the local
 // S3, SQS and EventBridge on an edge, prints "URL <edge url>" and runs until
 // its standard input closes or it is told to stop.
-func serveServices(dataDir string) int {
-	b, err := localBackend("local", dataDir)
+func serveServices(dataDir string, level durable.Level, cpuprofile string) int {
+	if cpuprofile != "" {
+		f, err := os.Create(cpuprofile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "serve services:", err)
+			return 1
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(os.Stderr, "serve services:", err)
+			return 1
+		}
+		defer pprof.StopCPUProfile()
+	}
+	b, err := localBackend("local", dataDir, level)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "serve services:", err)
 		return 1
@@ -43,12 +59,13 @@ func serveServices(dataDir string) int {
 // startLocalProcess runs the local services in a child process (this
 // program with -serve-services), so that, like moto_server, they have their
 // own process whose CPU time can be measured apart from the clients'.
-func startLocalProcess(ctx context.Context, name, dataDir string) (*backend, error) {
+// profile, when not empty, is the file for the process's CPU profile.
+func startLocalProcess(ctx context.Context, name, dataDir string, level durable.Level, profile string) (*backend, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, fmt.Errorf("find this program: %w", err)
 	}
-	cmd := exec.Command(exe, "-serve-services", "-serve-data-dir", dataDir)
+	cmd := exec.Command(exe, "-serve-services", "-serve-data-dir", dataDir, "-serve-cpuprofile", profile, fmt.Sprintf("-serve-fsync=%t", level == durable.Disk))
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()

@@ -1,12 +1,12 @@
-package stepfunctions
+package durable
 
 import (
 	"os"
 	"syscall"
 )
 
-// datasync flushes f's data and the metadata needed to read it back.
-func datasync(f *os.File) error {
+// dataSync flushes f's data and only the metadata needed to read it back.
+func dataSync(f *os.File) error {
 	rc, err := f.SyscallConn()
 	if err != nil {
 		return err

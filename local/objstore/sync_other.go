@@ -1,8 +1,0 @@
-//go:build !linux
-
-package objstore
-
-import "os"
-
-// datasync flushes f; without fdatasync this is a full sync.
-func datasync(f *os.File) error { return f.Sync() }

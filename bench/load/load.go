@@ -165,3 +165,39 @@ func phase(ctx context.Context, workers int, d time.Duration, next []int, op Op)
 	sort.Slice(out.Latencies, func(i, j int) bool { return out.Latencies[i] < out.Latencies[j] })
 	return out
 }
+
+// Recorder collects the latencies of the calls inside operations that make
+// several (an operation that retries, for example), during the measured
+// phase only. It is safe for concurrent use; the zero value is ready.
+type Recorder struct {
+	mu  sync.Mutex
+	on  bool
+	lat []time.Duration
+}
+
+// Start and Stop bracket the measured phase (Config.BeforeMeasure and
+// AfterMeasure).
+func (r *Recorder) Start() { r.mu.Lock(); r.on = true; r.mu.Unlock() }
+
+// Stop ends recording.
+func (r *Recorder) Stop() { r.mu.Lock(); r.on = false; r.mu.Unlock() }
+
+// Since records the time elapsed since start, while recording.
+func (r *Recorder) Since(start time.Time) {
+	d := time.Since(start)
+	r.mu.Lock()
+	if r.on {
+		r.lat = append(r.lat, d)
+	}
+	r.mu.Unlock()
+}
+
+// Result returns the recorded calls as a Result (Ops and sorted Latencies;
+// no Elapsed).
+func (r *Recorder) Result() Result {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	lat := append([]time.Duration(nil), r.lat...)
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	return Result{Ops: len(lat), Latencies: lat}
+}

@@ -151,3 +151,23 @@ func TestRunStopsOnCancel(t *testing.T) {
 		t.Fatalf("cancelled run counted Ops=%d Errors=%d", res.Ops, res.Errors)
 	}
 }
+
+func TestRecorderKeepsOnlyTheMeasuredPhase(t *testing.T) {
+	var r Recorder
+	r.Since(time.Now().Add(-time.Hour)) // before Start: dropped
+	r.Start()
+	r.Since(time.Now().Add(-3 * time.Millisecond))
+	r.Since(time.Now().Add(-1 * time.Millisecond))
+	r.Stop()
+	r.Since(time.Now().Add(-time.Hour)) // after Stop: dropped
+	res := r.Result()
+	if res.Ops != 2 || len(res.Latencies) != 2 {
+		t.Fatalf("recorded %d calls (%v), want 2", res.Ops, res.Latencies)
+	}
+	if res.Latencies[0] > res.Latencies[1] || res.Latencies[1] < 3*time.Millisecond || res.Latencies[1] > time.Minute {
+		t.Fatalf("latencies %v: want sorted, about 1 ms and 3 ms", res.Latencies)
+	}
+	if p := res.Percentile(1); p != res.Latencies[1] {
+		t.Fatalf("max = %v, want %v", p, res.Latencies[1])
+	}
+}

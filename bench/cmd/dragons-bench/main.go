@@ -36,6 +36,7 @@ type options struct {
 	parts       map[string]bool
 	root        string // module root (for go test and template.yaml)
 	only        string // run only workloads whose name contains this
+	percentiles bool   // print each issue 3 workload's latency distribution
 	memprofile  string // heap profile of the local cloud, written when it is idle
 	serverProf  string // directory for CPU profiles of the issue 3 services processes
 }
@@ -51,6 +52,7 @@ func main() {
 	flag.DurationVar(&o.warmup, "warmup", 300*time.Millisecond, "unmeasured warm-up per workload")
 	flag.IntVar(&o.concurrency, "concurrency", 8, "concurrent clients per workload")
 	flag.StringVar(&o.root, "root", ".", "module root")
+	flag.BoolVar(&o.percentiles, "percentiles", false, "print the latency distribution of each issue 3 workload (on stderr)")
 	flag.StringVar(&o.only, "only", "", "run only the issue 3 workloads whose name contains this text")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	flag.StringVar(&o.memprofile, "memprofile", "", "write a heap profile of the idle local cloud (after the issue 5 workloads) to this file")

@@ -110,7 +110,7 @@ func startLocalProcess(ctx context.Context, name, dataDir string, level durable.
 			stop()
 			return nil, fmt.Errorf("services process said %q", line)
 		}
-		return &backend{name: name, cfg: sdkConfig(url), pgid: cmd.Process.Pid, close: stop}, nil
+		return &backend{name: name, depth: localReceiveDepth, cfg: sdkConfig(url), pgid: cmd.Process.Pid, close: stop}, nil
 	case <-time.After(30 * time.Second):
 		stop()
 		return nil, fmt.Errorf("services process did not start within 30s")

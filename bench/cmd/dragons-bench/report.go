@@ -91,3 +91,13 @@ func ratio(a, b float64) string {
 	}
 	return fmt.Sprintf("%.1fx", a/b)
 }
+
+// percentiles renders the latency distribution of r in milliseconds.
+func percentiles(what string, r load.Result) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s (%d):", what, len(r.Latencies))
+	for _, q := range []float64{0.5, 0.9, 0.95, 0.99, 0.999, 1} {
+		fmt.Fprintf(&b, " p%g %.2f", q*100, float64(r.Percentile(q))/float64(time.Millisecond))
+	}
+	return b.String()
+}

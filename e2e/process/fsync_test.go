@@ -15,7 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 )
 
-// edgeOnly starts `dragons up --template ''` on dataDir with extra flags
+// edgeOnly starts `dragons up --template ”` on dataDir with extra flags
 // and returns the edge URL, everything it printed so far and the command.
 func edgeOnly(t *testing.T, dataDir string, flags ...string) (string, *lines, *exec.Cmd) {
 	t.Helper()

@@ -138,9 +138,9 @@ type serviceWorkload struct {
 
 type serviceResult struct {
 	res   load.Result
-	calls load.Result // the single calls inside the operations, when recorded
-	cpu time.Duration // the server's CPU time during the measured phase; <0 unknown
-	err error         // setup failure, unsupported, or a failed check
+	calls load.Result   // the single calls inside the operations, when recorded
+	cpu   time.Duration // the server's CPU time during the measured phase; <0 unknown
+	err   error         // setup failure, unsupported, or a failed check
 }
 
 // cpuPerOp is the server's CPU time per successful operation.
@@ -541,25 +541,25 @@ func prepSQSReceive(ctx context.Context, b *backend, workers int, _ *load.Record
 		return nil, nil, fmt.Errorf("fill the queue: %d batches sent, %d errors (%v)", res.Ops, res.Errors, res.FirstErr)
 	}
 	return func(ctx context.Context, w, i int) error {
-		r, err := c.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: url, MaxNumberOfMessages: 1})
-		if err != nil {
+			r, err := c.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: url, MaxNumberOfMessages: 1})
+			if err != nil {
+				return err
+			}
+			if len(r.Messages) == 0 {
+				return load.ErrDone
+			}
+			_, err = c.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: url, ReceiptHandle: r.Messages[0].ReceiptHandle})
 			return err
-		}
-		if len(r.Messages) == 0 {
-			return load.ErrDone
-		}
-		_, err = c.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: url, ReceiptHandle: r.Messages[0].ReceiptHandle})
-		return err
-	}, func(ctx context.Context) error {
-		a, err := c.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: url, AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameApproximateNumberOfMessages}})
-		if err != nil {
-			return err
-		}
-		if left := a.Attributes[string(sqstypes.QueueAttributeNameApproximateNumberOfMessages)]; left == "0" {
-			return fmt.Errorf("the queue of %d messages drained before the measurement ended; raise its depth", b.depth)
-		}
-		return nil
-	}, nil
+		}, func(ctx context.Context) error {
+			a, err := c.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: url, AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameApproximateNumberOfMessages}})
+			if err != nil {
+				return err
+			}
+			if left := a.Attributes[string(sqstypes.QueueAttributeNameApproximateNumberOfMessages)]; left == "0" {
+				return fmt.Errorf("the queue of %d messages drained before the measurement ended; raise its depth", b.depth)
+			}
+			return nil
+		}, nil
 }
 
 // prepEvents gives each worker its own rule and target queue, so a worker's

@@ -72,25 +72,30 @@ func (l Level) FlushDir(dir string) error {
 func (l Level) WritePrealloc(f *os.File, buf []byte, off, alloc, chunk int64) (int64, error) {
 	end := off + int64(len(buf))
 	if end > alloc {
-		grow := max(chunk, end-alloc)
-		if _, err := f.WriteAt(make([]byte, grow), alloc); err != nil {
-			return alloc, fmt.Errorf("extend %s from %d to %d bytes: %w", f.Name(), alloc, alloc+grow, err)
-		}
-		if _, err := f.WriteAt(buf, off); err != nil {
-			return alloc, fmt.Errorf("write %d bytes at offset %d of %s: %w", len(buf), off, f.Name(), err)
-		}
-		if err := l.FlushAll(f); err != nil {
+		grown, err := l.extend(f, alloc, end, chunk)
+		if err != nil {
 			return alloc, err
 		}
-		return alloc + grow, nil
+		alloc = grown
 	}
 	if len(buf) > 0 {
 		if _, err := f.WriteAt(buf, off); err != nil {
 			return alloc, fmt.Errorf("write %d bytes at offset %d of %s: %w", len(buf), off, f.Name(), err)
 		}
 	}
-	if err := l.Flush(f); err != nil {
+	return alloc, l.Flush(f)
+}
+
+// extend appends zeros to f (size alloc) so that it holds end bytes, by at
+// least chunk, and returns the new size. The zeros are real blocks, so a
+// full disk shows here, as an error.
+func (l Level) extend(f *os.File, alloc, end, chunk int64) (int64, error) {
+	grow := max(chunk, end-alloc)
+	if _, err := f.WriteAt(make([]byte, grow), alloc); err != nil {
+		return alloc, fmt.Errorf("extend %s from %d to %d bytes: %w", f.Name(), alloc, alloc+grow, err)
+	}
+	if err := l.FlushAll(f); err != nil { // the size changed
 		return alloc, err
 	}
-	return alloc, nil
+	return alloc + grow, nil
 }

@@ -27,10 +27,10 @@ const (
 // errTornRecord marks a journal tail that a crash left incomplete.
 var errTornRecord = errors.New("torn journal record")
 
-// journal is an append-only, fsynced log. Appends are buffered in memory and
-// made durable by wait: the first waiter writes and fsyncs everything buffered
-// so far while later waiters queue behind it, so concurrent writers share
-// fsyncs.
+// journal is an append-only log. Appends are buffered in memory and made
+// durable by wait: the first waiter writes (and, at the Disk level, syncs)
+// everything buffered so far while later waiters queue behind it, so
+// concurrent writers share writes and syncs.
 type journal struct {
 	path  string
 	level durable.Level // how far wait takes a record
@@ -38,9 +38,8 @@ type journal struct {
 	mu       sync.Mutex
 	cond     *sync.Cond
 	f        *os.File
-	off      int64  // end of the records written to f
-	alloc    int64  // size of f: zeros follow off up to here
-	buf      []byte // appended, not yet written
+	w        *durable.Preallocated // writes to f; used by one waiter at a time
+	buf      []byte                // appended, not yet written
 	spare    []byte
 	appended uint64 // sequence number of the last appended record
 	syncing  bool
@@ -88,7 +87,7 @@ func openJournal(path string, level durable.Level, apply func(kind byte, meta, d
 		f.Close()
 		return nil, fmt.Errorf("open journal %q: %w", path, err)
 	}
-	j := &journal{path: path, level: level, f: f, size: good, off: good, alloc: good}
+	j := &journal{path: path, level: level, f: f, w: durable.NewPreallocated(f, level, good, preallocChunk), size: good}
 	j.cond = sync.NewCond(&j.mu)
 	return j, nil
 }
@@ -198,16 +197,15 @@ func (j *journal) wait(seq uint64) error {
 			continue
 		}
 		j.syncing = true
-		buf, upto, f, off, alloc := j.buf, j.appended, j.f, j.off, j.alloc
+		buf, upto, w := j.buf, j.appended, j.w
 		j.buf, j.spare = j.spare[:0], nil
 		j.mu.Unlock()
-		alloc, err := j.level.WritePrealloc(f, buf, off, alloc, preallocChunk)
+		err := w.Append(buf)
 		j.mu.Lock()
 		j.syncing = false
 		if err != nil {
 			j.err = fmt.Errorf("write journal %q: %w", j.path, err)
-		} else if j.f == f {
-			j.off, j.alloc = off+int64(len(buf)), alloc
+		} else if j.w == w {
 			if j.synced.Load() < upto {
 				j.synced.Store(upto)
 			}
@@ -259,9 +257,14 @@ func (j *journal) replace(write func(w io.Writer) error) error {
 		f.Close()
 		return fmt.Errorf("install compacted journal: %w", err)
 	}
+	if err := j.w.Release(); err != nil {
+		f.Close()
+		return fmt.Errorf("install compacted journal: %w", err)
+	}
 	old := j.f
 	j.f = f
-	j.size, j.off, j.alloc = cw.n, cw.n, cw.n
+	j.w = durable.NewPreallocated(f, j.level, cw.n, preallocChunk)
+	j.size = cw.n
 	j.buf = j.buf[:0]
 	j.synced.Store(j.appended)
 	j.err = nil
@@ -288,9 +291,12 @@ func (j *journal) close() error {
 	for j.syncing {
 		j.cond.Wait()
 	}
-	if werr == nil && j.err == nil && j.alloc > j.off {
+	if err := j.w.Release(); err != nil && werr == nil {
+		werr = err
+	}
+	if werr == nil && j.err == nil && j.w.Allocated() > j.w.Offset() {
 		// Leave no preallocated zeros behind after a clean shutdown.
-		if err := j.f.Truncate(j.off); err != nil {
+		if err := j.f.Truncate(j.w.Offset()); err != nil {
 			werr = fmt.Errorf("trim journal: %w", err)
 		} else if err := j.f.Sync(); err != nil {
 			werr = fmt.Errorf("sync journal: %w", err)

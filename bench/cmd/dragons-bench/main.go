@@ -60,14 +60,15 @@ func main() {
 	serveDir := flag.String("serve-data-dir", "", "internal: data directory of -serve-services (empty: in memory)")
 	serveProf := flag.String("serve-cpuprofile", "", "internal: CPU profile file of -serve-services")
 	serveFsync := flag.Bool("serve-fsync", false, "internal: -serve-services syncs every write to the disk (dragons up --fsync)")
+	serveBare := flag.Bool("serve-bare", false, "internal: -serve-services serves the bare ceiling server instead")
 	flag.StringVar(&o.serverProf, "server-cpuprofile", "", "write CPU profiles of the issue 3 services processes into this directory (memory.prof, datadir.prof)")
 	flag.Parse()
 	if *serve {
-		level := durable.Process
+		spec := serverSpec{dataDir: *serveDir, bare: *serveBare}
 		if *serveFsync {
-			level = durable.Disk
+			spec.level = durable.Disk
 		}
-		os.Exit(serveServices(*serveDir, level, *serveProf))
+		os.Exit(serveServices(spec, *serveProf))
 	}
 	o.parts = map[string]bool{}
 	for _, p := range strings.Split(*parts, ",") {

@@ -3,8 +3,15 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/md5"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/hex"
 	"fmt"
+	"hash/crc32"
 	"io"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -21,7 +28,7 @@ import (
 // serveServices is the child side of startLocalProcess: it serves the local
 // S3, SQS and EventBridge on an edge, prints "URL <edge url>" and runs until
 // its standard input closes or it is told to stop.
-func serveServices(dataDir string, level durable.Level, cpuprofile string) int {
+func serveServices(spec serverSpec, cpuprofile string) int {
 	if cpuprofile != "" {
 		f, err := os.Create(cpuprofile)
 		if err != nil {
@@ -35,13 +42,25 @@ func serveServices(dataDir string, level durable.Level, cpuprofile string) int {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	b, err := localBackend("local", dataDir, level)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "serve services:", err)
-		return 1
+	var url string
+	if spec.bare {
+		u, stop, err := startBare()
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "serve bare:", err)
+			return 1
+		}
+		defer stop()
+		url = u
+	} else {
+		b, err := localBackend("local", spec.dataDir, spec.level)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "serve services:", err)
+			return 1
+		}
+		defer b.close()
+		url = *b.cfg.BaseEndpoint
 	}
-	defer b.close()
-	fmt.Printf("URL %s\n", *b.cfg.BaseEndpoint)
+	fmt.Printf("URL %s\n", url)
 	done := make(chan struct{})
 	go func() {
 		_, _ = io.Copy(io.Discard, os.Stdin)
@@ -59,13 +78,22 @@ func serveServices(dataDir string, level durable.Level, cpuprofile string) int {
 // startLocalProcess runs the local services in a child process (this
 // program with -serve-services), so that, like moto_server, they have their
 // own process whose CPU time can be measured apart from the clients'.
+// serverSpec says what a services process serves: the local services
+// (in memory when dataDir is "") or the bare ceiling server.
+type serverSpec struct {
+	dataDir string
+	level   durable.Level
+	bare    bool
+}
+
 // profile, when not empty, is the file for the process's CPU profile.
-func startLocalProcess(ctx context.Context, name, dataDir string, level durable.Level, profile string) (*backend, error) {
+func startLocalProcess(ctx context.Context, name string, spec serverSpec, profile string) (*backend, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, fmt.Errorf("find this program: %w", err)
 	}
-	cmd := exec.Command(exe, "-serve-services", "-serve-data-dir", dataDir, "-serve-cpuprofile", profile, fmt.Sprintf("-serve-fsync=%t", level == durable.Disk))
+	cmd := exec.Command(exe, "-serve-services", "-serve-data-dir", spec.dataDir, "-serve-cpuprofile", profile,
+		fmt.Sprintf("-serve-fsync=%t", spec.level == durable.Disk), fmt.Sprintf("-serve-bare=%t", spec.bare))
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()
@@ -110,7 +138,7 @@ func startLocalProcess(ctx context.Context, name, dataDir string, level durable.
 			stop()
 			return nil, fmt.Errorf("services process said %q", line)
 		}
-		return &backend{name: name, depth: localReceiveDepth, cfg: sdkConfig(url), pgid: cmd.Process.Pid, close: stop}, nil
+		return &backend{name: name, depth: localReceiveDepth, ceiling: spec.bare, cfg: sdkConfig(url), pgid: cmd.Process.Pid, close: stop}, nil
 	case <-time.After(30 * time.Second):
 		stop()
 		return nil, fmt.Errorf("services process did not start within 30s")
@@ -155,4 +183,53 @@ func groupCPU(pgid int) time.Duration {
 		ticks += u + s
 	}
 	return time.Duration(ticks) * time.Second / clockTicks
+}
+
+// ceilingWorkload reports whether the bare server can answer workload.
+func ceilingWorkload(name string) bool {
+	return strings.HasPrefix(name, "S3 PutObject") || strings.HasPrefix(name, "S3 GetObject")
+}
+
+// startBare serves the ceiling: a net/http server that answers S3 PUTs
+// (any bucket or key; the body is read and hashed for the ETag, as a store
+// must) and GETs (always the workloads' 1 KiB object, with the CRC32 the SDK
+// validates), and stores nothing. It returns the URL and a stop function.
+func startBare() (string, func(), error) {
+	sum := crc32.ChecksumIEEE(kib)
+	crc := base64.StdEncoding.EncodeToString(binary.BigEndian.AppendUint32(nil, sum))
+	md := md5.Sum(kib)
+	etag := `"` + hex.EncodeToString(md[:]) + `"`
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, err
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("X-Amz-Request-Id", "0")
+		if r.Method == http.MethodPut {
+			hash := md5.New()
+			_, _ = io.Copy(hash, r.Body)
+			h.Set("ETag", `"`+hex.EncodeToString(hash.Sum(nil))+`"`)
+			h.Set("Content-Length", "0")
+			return
+		}
+		h.Set("ETag", etag)
+		h.Set("Content-Type", "binary/octet-stream")
+		h.Set("Content-Length", strconv.Itoa(len(kib)))
+		h.Set("X-Amz-Checksum-Crc32", crc)
+		h.Set("X-Amz-Checksum-Type", "FULL_OBJECT")
+		_, _ = w.Write(kib)
+	})}
+	go func() { _ = srv.Serve(ln) }()
+	return "http://" + ln.Addr().String(), func() { _ = srv.Close() }, nil
+}
+
+// selfCPU is this process's user and system CPU time (the clients, during
+// the issue 3 workloads: the servers run in other processes).
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

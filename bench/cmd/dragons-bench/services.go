@@ -34,11 +34,12 @@ import (
 
 // backend is one set of S3, SQS and EventBridge endpoints under test.
 type backend struct {
-	name  string
-	depth int // messages in the queue of the receive workload
-	cfg   aws.Config
-	pgid  int // process group of the server, for its CPU time
-	close func()
+	name    string
+	depth   int  // messages in the queue of the receive workload
+	ceiling bool // the bare server: plain S3 PUT and GET only
+	cfg     aws.Config
+	pgid    int // process group of the server, for its CPU time
+	close   func()
 }
 
 func (b *backend) s3() *s3.Client {
@@ -140,7 +141,16 @@ type serviceResult struct {
 	res   load.Result
 	calls load.Result   // the single calls inside the operations, when recorded
 	cpu   time.Duration // the server's CPU time during the measured phase; <0 unknown
+	ccpu  time.Duration // the clients' CPU time (this process) during the measured phase
 	err   error         // setup failure, unsupported, or a failed check
+}
+
+// clientCPUPerOp is the clients' CPU time per successful operation.
+func (r serviceResult) clientCPUPerOp() time.Duration {
+	if r.res.Ops == 0 {
+		return -1
+	}
+	return r.ccpu / time.Duration(r.res.Ops)
 }
 
 // cpuPerOp is the server's CPU time per successful operation.
@@ -177,23 +187,28 @@ func benchServices(ctx context.Context, o options) error {
 		}
 		return filepath.Join(o.serverProf, name)
 	}
-	mem, err := startLocalProcess(ctx, "local (in memory)", "", durable.Process, prof("memory.prof"))
+	mem, err := startLocalProcess(ctx, "local (in memory)", serverSpec{}, prof("memory.prof"))
 	if err != nil {
 		return err
 	}
 	defer mem.close()
-	disk, err := startLocalProcess(ctx, "local (data dir)", filepath.Join(dir, "default"), durable.Process, prof("datadir.prof"))
+	disk, err := startLocalProcess(ctx, "local (data dir)", serverSpec{dataDir: filepath.Join(dir, "default")}, prof("datadir.prof"))
 	if err != nil {
 		return err
 	}
 	defer disk.close()
-	synced, err := startLocalProcess(ctx, "local (data dir, --fsync)", filepath.Join(dir, "fsync"), durable.Disk, prof("fsync.prof"))
+	synced, err := startLocalProcess(ctx, "local (data dir, --fsync)", serverSpec{dataDir: filepath.Join(dir, "fsync"), level: durable.Disk}, prof("fsync.prof"))
 	if err != nil {
 		return err
 	}
 	defer synced.close()
+	bare, err := startLocalProcess(ctx, "bare net/http (ceiling)", serverSpec{bare: true}, "")
+	if err != nil {
+		return err
+	}
+	defer bare.close()
 	mb := &backend{name: "moto_server", depth: motoReceiveDepth, cfg: sdkConfig(mt.URL), pgid: mt.PID(), close: func() {}}
-	backends := []*backend{mem, disk, synced, mb}
+	backends := []*backend{mem, disk, synced, bare, mb}
 
 	workloads := []serviceWorkload{
 		{"S3 PutObject 1 KiB", prepS3Put},
@@ -214,18 +229,24 @@ func benchServices(ctx context.Context, o options) error {
 	for _, w := range workloads {
 		results[w.name] = map[string]serviceResult{}
 		for _, b := range backends {
+			if b.ceiling && !ceilingWorkload(w.name) {
+				continue
+			}
 			progress("%s on %s", w.name, b.name)
 			results[w.name][b.name] = runServiceWorkload(ctx, o, w, b)
 		}
 	}
 
-	t := table{head: []string{"workload", "backend", "throughput", "p50", "p99", "p99 of one call", "errors", "server CPU/op", "vs moto"}}
+	t := table{head: []string{"workload", "backend", "throughput", "p50", "p99", "p99 of one call", "errors", "server CPU/op", "clients' CPU/op", "vs moto"}}
 	for _, w := range workloads {
 		base := results[w.name][mb.name]
 		for _, b := range backends {
-			r := results[w.name][b.name]
+			r, ok := results[w.name][b.name]
+			if !ok {
+				continue
+			}
 			if r.err != nil {
-				t.add(w.name, b.name, "-", "-", "-", "-", "-", "-", shorten(r.err.Error(), 100))
+				t.add(w.name, b.name, "-", "-", "-", "-", "-", "-", "-", shorten(r.err.Error(), 100))
 				continue
 			}
 			vs := "baseline"
@@ -239,10 +260,11 @@ func benchServices(ctx context.Context, o options) error {
 			if r.calls.Ops > 0 {
 				call = ms(r.calls.Percentile(0.99))
 			}
-			t.add(w.name, b.name, rate(r.res), ms(r.res.Percentile(0.5)), ms(r.res.Percentile(0.99)), call, errCell(r.res), cpuCell(r.cpuPerOp()), vs)
+			t.add(w.name, b.name, rate(r.res), ms(r.res.Percentile(0.5)), ms(r.res.Percentile(0.99)), call, errCell(r.res), cpuCell(r.cpuPerOp()), cpuCell(r.clientCPUPerOp()), vs)
 		}
 	}
 	t.print()
+	fmt.Print("The bare net/http row is a Go HTTP server that stores nothing: it reads each PUT's body and answers with fixed headers, and answers each GET with the same 1 KiB and its checksum. It is the most any Go server could reach here while the SDK clients share the two cores, so it bounds our ratio to moto_server on those workloads.\n\n")
 
 	fmt.Printf("Goals (issue 3): throughput >= 20x moto_server's and p99 < 5 ms at concurrency %d, for the two modes `dragons up` offers without flags (--ephemeral: in memory; the default: a data directory whose acknowledged writes survive kill -9). The --fsync rows, which also sync every write to the disk, are for information. The last column, moto_server's server CPU time per operation divided by ours, does not depend on how busy the machine is.\n\n", o.concurrency)
 	g := table{head: []string{"workload", "backend", "ours/moto", ">= 20x moto", "p99 judged", "p99 < 5 ms", "moto CPU/op ÷ ours"}}
@@ -299,14 +321,14 @@ func runServiceWorkload(ctx context.Context, o options, w serviceWorkload, b *ba
 		return serviceResult{err: err}
 	}
 	cfg := o.load()
-	var cpu0, cpu1 time.Duration
-	cfg.BeforeMeasure = func() { cpu0 = groupCPU(b.pgid); calls.Start() }
-	cfg.AfterMeasure = func() { calls.Stop(); cpu1 = groupCPU(b.pgid) }
+	var cpu0, cpu1, self0, self1 time.Duration
+	cfg.BeforeMeasure = func() { cpu0, self0 = groupCPU(b.pgid), selfCPU(); calls.Start() }
+	cfg.AfterMeasure = func() { calls.Stop(); cpu1, self1 = groupCPU(b.pgid), selfCPU() }
 	res, err := load.Run(ctx, cfg, op)
 	if err != nil {
 		return serviceResult{err: err}
 	}
-	out := serviceResult{res: res, calls: calls.Result(), cpu: cpu1 - cpu0}
+	out := serviceResult{res: res, calls: calls.Result(), cpu: cpu1 - cpu0, ccpu: self1 - self0}
 	if o.percentiles {
 		progress("  %s", percentiles("operations", res))
 		if out.calls.Ops > 0 {

@@ -9,9 +9,10 @@ import (
 	"encoding/hex"
 	"hash"
 	"hash/crc32"
-	"hash/crc64"
 	"strings"
 	"sync"
+
+	"github.com/dragons-dev/dragons/local/crc64nvme"
 )
 
 // Checksum algorithm names as S3 spells them.
@@ -33,7 +34,6 @@ var checksumAlgs = []string{AlgCRC32, AlgCRC32C, AlgCRC64NVME, AlgSHA1, AlgSHA25
 
 var (
 	castagnoli = sync.OnceValue(func() *crc32.Table { return crc32.MakeTable(crc32.Castagnoli) })
-	nvme       = sync.OnceValue(func() *crc64.Table { return crc64.MakeTable(0x9a6c9329ac4bc9b5) })
 )
 
 // normalizeAlg returns the canonical name of a checksum algorithm, or "" when
@@ -59,7 +59,7 @@ func newChecksumHash(alg string) hash.Hash {
 	case AlgCRC32C:
 		return crc32.New(castagnoli())
 	case AlgCRC64NVME:
-		return crc64.New(nvme())
+		return crc64nvme.New()
 	case AlgSHA1:
 		return sha1.New()
 	case AlgSHA256:

@@ -1,6 +1,9 @@
 // Package durable writes files so that a crash at any moment leaves either the old
-// or the new content, never a torn one, and an acknowledged write survives a
-// kill -9 or power loss. It does not lock files or manage directories for callers.
+// or the new content, never a torn one. WriteFile and Remove sync to the disk, so
+// what they wrote survives a kill -9 or a power loss. Journals append through
+// Preallocated at a Level: Process (the bytes are in the operating system before
+// the write returns, which survives kill -9) or Disk (also synced, which survives
+// a power loss). It does not lock files or manage directories for callers.
 package durable
 
 import (

@@ -3,7 +3,6 @@ package process
 import (
 	"context"
 	"os"
-	"os/exec"
 	"syscall"
 	"testing"
 	"time"
@@ -17,38 +16,8 @@ import (
 // every service on the edge, no API, nothing on disk with --ephemeral.
 func TestUpWithoutTemplateServesTheEdgeAlone(t *testing.T) {
 	work := t.TempDir()
-	cmd := exec.Command(pkg.bin, "up", "--template", "", "--ephemeral", "--edge-addr", "127.0.0.1:0", "--api-addr", "127.0.0.1:0")
-	cmd.Dir = work
-	out := newLines()
-	cmd.Stdout, cmd.Stderr = out, out
-	cmd.WaitDelay = 2 * time.Second
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	t.Cleanup(func() { _ = cmd.Process.Kill() })
-
-	edge := ""
-	deadline := time.After(30 * time.Second)
-	for edge == "" {
-		grew := out.changed()
-		for _, l := range out.all() {
-			if m := edgeLine.FindStringSubmatch(l); m != nil {
-				edge = m[1]
-			}
-		}
-		if edge != "" {
-			break
-		}
-		select {
-		case <-grew:
-		case err := <-done:
-			t.Fatalf("dragons up exited: %v\n%s", err, out)
-		case <-deadline:
-			t.Fatalf("no edge address printed:\n%s", out)
-		}
-	}
+	p := edgeOnly(t, work, "--ephemeral")
+	edge, out, cmd, done := p.url, p.out, p.cmd, p.done
 	var h map[string]any
 	if code, err := getJSON(context.Background(), edge+"/_local/health", &h); err != nil || code != 200 || h["ready"] != true || h["api"] != "" {
 		t.Fatalf("health = %d %v %v", code, h, err)

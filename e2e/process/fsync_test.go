@@ -15,37 +15,44 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 )
 
-// edgeOnly starts `dragons up --template ”` on dataDir with extra flags
-// and returns the edge URL, everything it printed so far and the command.
-func edgeOnly(t *testing.T, dataDir string, flags ...string) (string, *lines, *exec.Cmd) {
+// edgeProc is a running `dragons up --template ”`.
+type edgeProc struct {
+	url  string
+	out  *lines
+	cmd  *exec.Cmd
+	done chan error // receives the exit status once
+}
+
+// edgeOnly starts `dragons up --template ”` in work with extra flags on
+// free ports and waits for it to print the edge address; the process is
+// killed at the end of the test.
+func edgeOnly(t *testing.T, work string, flags ...string) *edgeProc {
 	t.Helper()
-	args := append([]string{"up", "--template", "", "--data-dir", dataDir, "--edge-addr", "127.0.0.1:0", "--api-addr", "127.0.0.1:0"}, flags...)
-	cmd := exec.Command(pkg.bin, args...)
-	cmd.Dir = t.TempDir()
-	out := newLines()
-	cmd.Stdout, cmd.Stderr = out, out
-	cmd.WaitDelay = 2 * time.Second
-	if err := cmd.Start(); err != nil {
+	args := append([]string{"up", "--template", "", "--edge-addr", "127.0.0.1:0", "--api-addr", "127.0.0.1:0"}, flags...)
+	p := &edgeProc{cmd: exec.Command(pkg.bin, args...), out: newLines(), done: make(chan error, 1)}
+	p.cmd.Dir = work
+	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
+	p.cmd.WaitDelay = 2 * time.Second
+	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	t.Cleanup(func() { _ = cmd.Process.Kill(); <-done })
+	go func() { p.done <- p.cmd.Wait() }()
+	t.Cleanup(func() { _ = p.cmd.Process.Kill() })
 	deadline := time.After(30 * time.Second)
 	for {
-		grew := out.changed()
-		for _, l := range out.all() {
+		grew := p.out.changed()
+		for _, l := range p.out.all() {
 			if m := edgeLine.FindStringSubmatch(l); m != nil {
-				return m[1], out, cmd
+				p.url = m[1]
+				return p
 			}
 		}
 		select {
 		case <-grew:
-		case err := <-done:
-			done <- err
-			t.Fatalf("dragons up exited: %v\n%s", err, out)
+		case err := <-p.done:
+			t.Fatalf("dragons up exited: %v\n%s", err, p.out)
 		case <-deadline:
-			t.Fatalf("no edge address printed:\n%s", out)
+			t.Fatalf("no edge address printed:\n%s", p.out)
 		}
 	}
 }
@@ -55,9 +62,10 @@ func edgeOnly(t *testing.T, dataDir string, flags ...string) (string, *lines, *e
 // both after a restart without the flag (the files are the same format).
 func TestFsyncFlagKeepsWritesAcrossKillNine(t *testing.T) {
 	data := filepath.Join(t.TempDir(), "state")
-	edge, out, cmd := edgeOnly(t, data, "--fsync")
-	if !strings.Contains(out.String(), "every write synced to the disk") {
-		t.Fatalf("--fsync is not reported in the startup output:\n%s", out)
+	first := edgeOnly(t, t.TempDir(), "--data-dir", data, "--fsync")
+	edge := first.url
+	if !strings.Contains(first.out.String(), "every write synced to the disk") {
+		t.Fatalf("--fsync is not reported in the startup output:\n%s", first.out)
 	}
 	ctx := context.Background()
 	cfg := aws.Config{Region: "us-east-1", BaseEndpoint: aws.String(edge), Credentials: credentials.NewStaticCredentialsProvider("a", "b", "")}
@@ -76,15 +84,16 @@ func TestFsyncFlagKeepsWritesAcrossKillNine(t *testing.T) {
 	if _, err := sqsc.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: q.QueueUrl, MessageBody: aws.String("kept")}); err != nil {
 		t.Fatal(err)
 	}
-	if err := cmd.Process.Kill(); err != nil {
+	if err := first.cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}
+	<-first.done
 
-	edge2, out2, _ := edgeOnly(t, data)
-	if !strings.Contains(out2.String(), "survives kill -9; --fsync: power loss too") {
-		t.Fatalf("the default durability is not reported:\n%s", out2)
+	second := edgeOnly(t, t.TempDir(), "--data-dir", data)
+	if !strings.Contains(second.out.String(), "survives kill -9; --fsync: power loss too") {
+		t.Fatalf("the default durability is not reported:\n%s", second.out)
 	}
-	cfg.BaseEndpoint = aws.String(edge2)
+	cfg.BaseEndpoint = aws.String(second.url)
 	s3c = s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
 	sqsc = sqs.NewFromConfig(cfg)
 	obj, err := s3c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("synced"), Key: aws.String("k")})

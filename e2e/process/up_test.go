@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/dragons-dev/dragons/local/cloud"
 	"io"
 	"net"
 	"net/http"
@@ -25,6 +24,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/dragons-dev/dragons/local/cloud"
 )
 
 // build is what every test of the package shares: the dragons binary, built

@@ -295,7 +295,7 @@ func benchServices(ctx context.Context, o options) error {
 	}
 	g.print()
 	if judgedCalls {
-		fmt.Printf("For the conditional append, the p99 judged is that of its single calls (every GET, and every PUT answered 200 or 412). Its %d writers take turns on one object, so an append waits for the others' turns: by Little's law its mean latency is writers ÷ throughput (%d ÷ %.0f/s = %.1f ms on the in-memory backend above), which measures the workload's contention rather than the service's latency. The per-append p99 is in the first table.\n\n",
+		fmt.Printf("Where a workload makes several calls to the service, the p99 judged is that of its single calls, the operations the goal names (\"SQS send, receive and delete\"): ReceiveMessage and DeleteMessage; for the conditional append, every GET and every PUT answered 200 or 412. The append's %d writers take turns on one object, so an append waits for the others' turns: by Little's law its mean latency is writers ÷ throughput (%d ÷ %.0f/s = %.1f ms on the in-memory backend above), which measures the workload's contention rather than the service's latency. The per-append p99 is in the first table.\n\n",
 			o.concurrency, o.concurrency, appendThroughput(results, mem.name), 1000*float64(o.concurrency)/max(appendThroughput(results, mem.name), 1))
 	}
 	return nil
@@ -530,7 +530,7 @@ func prepSQSSend(ctx context.Context, b *backend, _ int, _ *load.Recorder) (load
 // worker that finds it empty stops (and the measured time ends with the last
 // worker). The check afterwards fails when the queue drained, since the
 // measurement then includes the workers running dry.
-func prepSQSReceive(ctx context.Context, b *backend, workers int, _ *load.Recorder) (load.Op, func(context.Context) error, error) {
+func prepSQSReceive(ctx context.Context, b *backend, workers int, calls *load.Recorder) (load.Op, func(context.Context) error, error) {
 	c := b.sqs()
 	out, err := c.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(receiveQueue)})
 	if err != nil {
@@ -563,6 +563,7 @@ func prepSQSReceive(ctx context.Context, b *backend, workers int, _ *load.Record
 		return nil, nil, fmt.Errorf("fill the queue: %d batches sent, %d errors (%v)", res.Ops, res.Errors, res.FirstErr)
 	}
 	return func(ctx context.Context, w, i int) error {
+			began := time.Now()
 			r, err := c.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: url, MaxNumberOfMessages: 1})
 			if err != nil {
 				return err
@@ -570,7 +571,12 @@ func prepSQSReceive(ctx context.Context, b *backend, workers int, _ *load.Record
 			if len(r.Messages) == 0 {
 				return load.ErrDone
 			}
+			calls.Since(began)
+			began = time.Now()
 			_, err = c.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: url, ReceiptHandle: r.Messages[0].ReceiptHandle})
+			if err == nil {
+				calls.Since(began)
+			}
 			return err
 		}, func(ctx context.Context) error {
 			a, err := c.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: url, AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameApproximateNumberOfMessages}})

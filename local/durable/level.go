@@ -13,7 +13,9 @@ const (
 	// Process hands the bytes to the operating system before the answer: an
 	// acknowledged write survives the local cloud's process being killed at
 	// any moment (kill -9, a crash, Ctrl-C), which is the local cloud's
-	// contract. A crash of the machine itself may lose the last writes.
+	// contract. Journals at this level also sync in the background every
+	// SyncInterval (see Background), so a crash of the machine itself takes
+	// at most about that much of the last writes.
 	Process Level = iota
 	// Disk also forces the bytes to the disk (fdatasync) before the answer,
 	// so acknowledged writes survive a power loss too, at the cost of a disk

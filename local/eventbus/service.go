@@ -304,7 +304,7 @@ func (s *Service) Close() error {
 // loss could take.
 func (s *Service) syncLoop() {
 	defer s.bg.Done()
-	t := time.NewTicker(200 * time.Millisecond)
+	t := time.NewTicker(durable.SyncInterval)
 	defer t.Stop()
 	for {
 		select {

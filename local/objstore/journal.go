@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sync"
@@ -39,6 +40,7 @@ type journal struct {
 	cond     *sync.Cond
 	f        *os.File
 	w        *durable.Preallocated // writes to f; used by one waiter at a time
+	bg       *durable.Background   // syncs f now and then at the Process level
 	buf      []byte                // appended, not yet written
 	spare    []byte
 	appended uint64 // sequence number of the last appended record
@@ -51,7 +53,7 @@ type journal struct {
 
 // openJournal opens (creating if needed) the journal at path, calls apply for
 // each intact record in order and cuts off a torn tail.
-func openJournal(path string, level durable.Level, apply func(kind byte, meta, data []byte) error) (*journal, error) {
+func openJournal(path string, level durable.Level, log *slog.Logger, apply func(kind byte, meta, data []byte) error) (*journal, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, fmt.Errorf("create journal directory: %w", err)
 	}
@@ -89,6 +91,9 @@ func openJournal(path string, level durable.Level, apply func(kind byte, meta, d
 	}
 	j := &journal{path: path, level: level, f: f, w: durable.NewPreallocated(f, level, good, preallocChunk), size: good}
 	j.cond = sync.NewCond(&j.mu)
+	if level == durable.Process {
+		j.bg = durable.StartBackground(durable.SyncInterval, j.file, func(err error) { log.Warn("sync the object journal", "err", err) })
+	}
 	return j, nil
 }
 
@@ -201,6 +206,9 @@ func (j *journal) wait(seq uint64) error {
 		j.buf, j.spare = j.spare[:0], nil
 		j.mu.Unlock()
 		err := w.Append(buf)
+		if err == nil && j.bg != nil {
+			j.bg.Mark()
+		}
 		j.mu.Lock()
 		j.syncing = false
 		if err != nil {
@@ -273,6 +281,13 @@ func (j *journal) replace(write func(w io.Writer) error) error {
 	return nil
 }
 
+// file returns the journal's current file.
+func (j *journal) file() *os.File {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.f
+}
+
 // fileSize reports the journal's size including buffered records.
 func (j *journal) fileSize() int64 {
 	j.mu.Lock()
@@ -282,6 +297,9 @@ func (j *journal) fileSize() int64 {
 
 // close flushes buffered records and closes the file.
 func (j *journal) close() error {
+	if j.bg != nil {
+		j.bg.Stop() // the file is synced below
+	}
 	j.mu.Lock()
 	upto := j.appended
 	j.mu.Unlock()
@@ -294,11 +312,15 @@ func (j *journal) close() error {
 	if err := j.w.Release(); err != nil && werr == nil {
 		werr = err
 	}
-	if werr == nil && j.err == nil && j.w.Allocated() > j.w.Offset() {
-		// Leave no preallocated zeros behind after a clean shutdown.
-		if err := j.f.Truncate(j.w.Offset()); err != nil {
-			werr = fmt.Errorf("trim journal: %w", err)
-		} else if err := j.f.Sync(); err != nil {
+	if werr == nil && j.err == nil {
+		// Leave no preallocated zeros behind after a clean shutdown, and
+		// everything on the disk at any level.
+		if j.w.Allocated() > j.w.Offset() {
+			if err := j.f.Truncate(j.w.Offset()); err != nil {
+				werr = fmt.Errorf("trim journal: %w", err)
+			}
+		}
+		if err := j.f.Sync(); err != nil && werr == nil {
 			werr = fmt.Errorf("sync journal: %w", err)
 		}
 	}

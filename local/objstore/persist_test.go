@@ -491,3 +491,34 @@ func TestCompactionUnderConcurrentWrites(t *testing.T) {
 		t.Fatalf("%d blob files for at most 8 live large bodies", n)
 	}
 }
+
+// TestProcessLevelSyncsInTheBackground checks that a data directory at the
+// default level syncs its journal within a few intervals of a write, and
+// that the Disk level, which syncs every write, runs no background sync.
+func TestProcessLevelSyncsInTheBackground(t *testing.T) {
+	ctx := context.Background()
+	s := newService(t, Options{DataDir: t.TempDir()})
+	if s.j.bg == nil {
+		t.Fatal("no background sync at the Process level")
+	}
+	time.Sleep(2 * durable.SyncInterval)
+	if n := s.j.bg.Syncs(); n != 0 {
+		t.Fatalf("%d background syncs before any write", n)
+	}
+	if err := s.CreateBucket(ctx, "bg-sync"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.PutObject(ctx, "bg-sync", "k", strings.NewReader("v"), PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * durable.SyncInterval)
+	for s.j.bg.Syncs() == 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if s.j.bg.Syncs() == 0 {
+		t.Fatalf("the journal was not synced within %v of a write", 20*durable.SyncInterval)
+	}
+	if d := newService(t, Options{DataDir: t.TempDir(), Durability: durable.Disk}); d.j.bg != nil {
+		t.Fatal("the Disk level runs a background sync")
+	}
+}

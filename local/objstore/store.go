@@ -173,7 +173,7 @@ func New(opts Options) (*Service, error) {
 		return nil, fmt.Errorf("create blob directory: %w", err)
 	}
 	var seq uint64
-	j, err := openJournal(filepath.Join(opts.DataDir, "objstore.journal"), opts.Durability, func(kind byte, meta, data []byte) error {
+	j, err := openJournal(filepath.Join(opts.DataDir, "objstore.journal"), opts.Durability, s.log, func(kind byte, meta, data []byte) error {
 		var rec record
 		if err := json.Unmarshal(meta, &rec); err != nil {
 			return fmt.Errorf("decode record: %w", err)

@@ -75,7 +75,9 @@ type journal struct {
 	kick    chan struct{}
 	stopped chan struct{}
 
-	// Owned by the committer goroutine.
+	bg *durable.Background // syncs f now and then at the Process level
+
+	// Owned by the committer goroutine (f is also read under mu).
 	f        *os.File
 	num      uint64
 	size     int64
@@ -156,6 +158,9 @@ func openJournal(dir string, level durable.Level, limit int64, apply func([]byte
 		return nil, err
 	}
 	j.removeOlder(next)
+	if level == durable.Process {
+		j.bg = durable.StartBackground(durable.SyncInterval, j.file, func(err error) { log.Warn("sync the queue journal", "err", err) })
+	}
 	go j.run()
 	return j, nil
 }
@@ -270,8 +275,18 @@ func (j *journal) write(buf []byte) error {
 	if err := j.level.FlushAll(j.f); err != nil {
 		return fmt.Errorf("queue journal: %w", err)
 	}
+	if j.bg != nil {
+		j.bg.Mark()
+	}
 	j.size += int64(len(buf))
 	return nil
+}
+
+// file returns the current journal file.
+func (j *journal) file() *os.File {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.f
 }
 
 func (j *journal) openFile(n uint64) error {
@@ -284,7 +299,10 @@ func (j *journal) openFile(n uint64) error {
 		_ = f.Close()
 		return err
 	}
-	j.f, j.num, j.size = f, n, 0
+	j.mu.Lock()
+	j.f = f
+	j.mu.Unlock()
+	j.num, j.size = n, 0
 	return nil
 }
 
@@ -370,9 +388,17 @@ func (j *journal) close() error {
 	}
 	<-j.stopped
 	j.snapWG.Wait()
+	if j.bg != nil {
+		j.bg.Stop()
+	}
 	j.mu.Lock()
 	err := j.failed
 	j.mu.Unlock()
+	if err == nil {
+		if serr := j.f.Sync(); serr != nil {
+			err = fmt.Errorf("sync queue journal: %w", serr)
+		}
+	}
 	if cerr := j.f.Close(); err == nil && cerr != nil {
 		err = fmt.Errorf("close queue journal: %w", cerr)
 	}

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/dragons-dev/dragons/local/durable"
 
@@ -409,5 +410,40 @@ func TestSeqsNotReusedAfterCompaction(t *testing.T) {
 	}
 	if n := approx(t, e2, u, "ApproximateNumberOfMessages"); n != 1 {
 		t.Fatalf("a stale receipt handle deleted a new message (%d left)", n)
+	}
+}
+
+// TestProcessLevelSyncsInTheBackground checks that the default level syncs
+// the journal in the background after a send, and the Disk level does not
+// need to.
+func TestProcessLevelSyncsInTheBackground(t *testing.T) {
+	ctx := testCtx(t)
+	s, err := New(Options{DataDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	q, err := s.CreateQueue(ctx, "bg", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := s.j.bg.Syncs()
+	if _, err := s.SendMessage(ctx, q.URL, "synced soon", nil); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * durable.SyncInterval)
+	for s.j.bg.Syncs() == before && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if s.j.bg.Syncs() == before {
+		t.Fatalf("the queue journal was not synced within %v of a send", 20*durable.SyncInterval)
+	}
+	d, err := New(Options{DataDir: t.TempDir(), Durability: durable.Disk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if d.j.bg != nil {
+		t.Fatal("the Disk level runs a background sync")
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"net/http/httptest"
 	"os"
@@ -244,7 +245,7 @@ func TestExpressJournalStopsAtATornTail(t *testing.T) {
 	if err := os.WriteFile(path, append(append([]byte{}, data...), after[:7]...), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	j, pending, err := openExpressJournal(path, durable.Disk)
+	j, pending, err := openExpressJournal(path, durable.Disk, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -409,4 +410,31 @@ collect:
 		}
 	}
 	t.Logf("%d acknowledged, %d unfinished at the kill, %d run again after the restart, %d missing", len(acked), notDone, len(rerun), missing)
+}
+
+// TestExpressJournalSyncsInTheBackground checks that, at the default level,
+// an accepted Express execution is synced to the disk in the background.
+func TestExpressJournalSyncsInTheBackground(t *testing.T) {
+	ctx := context.Background()
+	svc, err := New(Options{DataDir: t.TempDir(), Lambda: &markInvoker{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer svc.Close()
+	arn, err := svc.CreateMachine(ctx, CreateStateMachineInput{Name: "bg", Type: TypeExpress, Definition: markDef, RoleArn: testRole})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := svc.journal.bg.Syncs()
+	input := `{"n":1}`
+	if _, err := svc.StartExecution(ctx, &StartExecutionInput{StateMachineArn: arn, Name: "bg", Input: &input}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * durable.SyncInterval)
+	for svc.journal.bg.Syncs() == before && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if svc.journal.bg.Syncs() == before {
+		t.Fatalf("the Express journal was not synced within %v of a start", 20*durable.SyncInterval)
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sync"
@@ -59,7 +60,8 @@ var castagnoliTable = crc32.MakeTable(crc32.Castagnoli)
 // unfinished executions at open and whenever finished ones dominate it.
 type expressJournal struct {
 	path  string
-	level durable.Level // how far a wait takes a record
+	level durable.Level       // how far a wait takes a record
+	bg    *durable.Background // syncs the file now and then at the Process level
 
 	mu         sync.Mutex
 	cond       *sync.Cond
@@ -76,7 +78,7 @@ type expressJournal struct {
 
 // openExpressJournal opens the journal at path (creating it) and returns it
 // with the executions it records as unfinished, in the order they started.
-func openExpressJournal(path string, level durable.Level) (*expressJournal, []expressRecord, error) {
+func openExpressJournal(path string, level durable.Level, log *slog.Logger) (*expressJournal, []expressRecord, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, nil, fmt.Errorf("create journal directory: %w", err)
 	}
@@ -117,7 +119,17 @@ func openExpressJournal(path string, level durable.Level) (*expressJournal, []ex
 	if err != nil {
 		return nil, nil, err
 	}
+	if level == durable.Process {
+		j.bg = durable.StartBackground(durable.SyncInterval, j.file, func(err error) { log.Warn("sync the Express journal", "err", err) })
+	}
 	return j, pending, nil
+}
+
+// file returns the journal's current file.
+func (j *expressJournal) file() *os.File {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.f
 }
 
 // readJournal calls apply for each intact record of r, in order, and stops
@@ -230,6 +242,9 @@ func (j *expressJournal) ended(arn string) {
 		}
 		j.off += int64(len(j.buf))
 		j.buf = j.buf[:0]
+		if j.bg != nil {
+			j.bg.Mark()
+		}
 	}
 }
 
@@ -250,6 +265,9 @@ func (j *expressJournal) waitLocked(seq uint64) error {
 		j.buf = nil
 		j.mu.Unlock()
 		newAlloc, err := j.level.WritePrealloc(f, buf, off, alloc, journalPrealloc)
+		if err == nil && j.bg != nil {
+			j.bg.Mark()
+		}
 		j.mu.Lock()
 		j.syncing = false
 		if err != nil {
@@ -305,6 +323,9 @@ func (j *expressJournal) pending() int {
 // close writes what is buffered, trims the preallocated tail and closes the
 // file.
 func (j *expressJournal) close() error {
+	if j.bg != nil {
+		j.bg.Stop() // the file is synced below
+	}
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if j.f == nil {
@@ -312,9 +333,10 @@ func (j *expressJournal) close() error {
 	}
 	err := j.waitLocked(j.appended)
 	if err == nil && j.alloc > j.off {
-		if err = j.f.Truncate(j.off); err == nil {
-			err = j.f.Sync()
-		}
+		err = j.f.Truncate(j.off)
+	}
+	if err == nil {
+		err = j.f.Sync()
 	}
 	if cerr := j.f.Close(); cerr != nil && err == nil {
 		err = cerr

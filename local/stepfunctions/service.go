@@ -132,7 +132,7 @@ func New(opts Options) (*Service, error) {
 		if err := s.load(); err != nil {
 			return nil, err
 		}
-		j, pending, err := openExpressJournal(filepath.Join(opts.DataDir, "express.journal"), opts.Durability)
+		j, pending, err := openExpressJournal(filepath.Join(opts.DataDir, "express.journal"), opts.Durability, s.log)
 		if err != nil {
 			return nil, fmt.Errorf("open the Express journal: %w", err)
 		}

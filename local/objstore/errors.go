@@ -32,6 +32,7 @@ const (
 	CodeInvalidPart             = "InvalidPart"
 	CodeInvalidPartOrder        = "InvalidPartOrder"
 	CodeEntityTooSmall          = "EntityTooSmall"
+	CodeContentSHA256Mismatch   = "XAmzContentSHA256Mismatch"
 )
 
 // s3Errors gives the HTTP status S3 sends with each error name this package
@@ -62,6 +63,7 @@ var s3Errors = awsproto.ErrorTable{
 	CodeNotImplemented:          http.StatusNotImplemented,
 	CodeKeyTooLong:              http.StatusBadRequest,
 	CodeMetadataTooLarge:        http.StatusBadRequest,
+	CodeContentSHA256Mismatch:   http.StatusBadRequest,
 }
 
 func errNoSuchBucket(bucket string) *awsproto.Error {

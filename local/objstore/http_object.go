@@ -1,9 +1,12 @@
 package objstore
 
 import (
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/xml"
 	"fmt"
+	"hash"
 	"io"
 	"net/http"
 	"net/url"
@@ -119,9 +122,23 @@ func (s *Service) readVerified(r *http.Request, ingest func(io.Reader, int64, st
 	if err != nil {
 		return nil, err
 	}
+	// A signed payload hash (not UNSIGNED-PAYLOAD or a STREAMING- form) must
+	// match the body, as S3 checks.
+	var payload hash.Hash
+	signed := r.Header.Get("X-Amz-Content-Sha256")
+	if cr == nil && isSHA256Hex(signed) {
+		payload = sha256.New()
+		body = io.TeeReader(body, payload)
+	}
 	ing, err := ingest(body, size, alg)
 	if err != nil {
 		return nil, err
+	}
+	if payload != nil {
+		if got := hex.EncodeToString(payload.Sum(nil)); !strings.EqualFold(got, signed) {
+			s.discard(ing)
+			return nil, s3Errors.New(CodeContentSHA256Mismatch, "The provided 'x-amz-content-sha256' header does not match what was computed.")
+		}
 	}
 	if expected, err = checkChunkedBody(ing, cr, decoded, trailer, expected); err != nil {
 		s.discard(ing)
@@ -132,6 +149,15 @@ func (s *Service) readVerified(r *http.Request, ingest func(io.Reader, int64, st
 		return nil, err
 	}
 	return ing, nil
+}
+
+// isSHA256Hex reports whether v is a SHA-256 in hex.
+func isSHA256Hex(v string) bool {
+	if len(v) != 2*sha256.Size {
+		return false
+	}
+	_, err := hex.DecodeString(v)
+	return err == nil
 }
 
 func checkContentMD5(v string) error {

@@ -14,12 +14,14 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go"
 )
 
 func TestBuckets(t *testing.T) {
@@ -929,5 +931,53 @@ func TestHostBucket(t *testing.T) {
 		if got := hostBucket(host); got != want {
 			t.Errorf("hostBucket(%q) = %q, want %q", host, got, want)
 		}
+	}
+}
+
+// TestSignedPayloadHashIsChecked corrupts one byte of PUT bodies on their way
+// to the service: the SDK signed their SHA-256 (x-amz-content-sha256), so S3
+// refuses them with XAmzContentSHA256Mismatch and stores nothing.
+func TestSignedPayloadHashIsChecked(t *testing.T) {
+	s := newService(t, Options{})
+	var corrupt atomic.Bool
+	var signed atomic.Int32
+	h := throughEdge(s)
+	srv := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPut && corrupt.Load() && r.ContentLength > 0 {
+			if isSHA256Hex(r.Header.Get("X-Amz-Content-Sha256")) {
+				signed.Add(1)
+			}
+			b, _ := io.ReadAll(r.Body)
+			b[0] ^= 1
+			r.Body = io.NopCloser(bytes.NewReader(b))
+		}
+		h.ServeHTTP(w, r)
+	}))
+	c := newClient(srv.URL)
+	ctx := context.Background()
+	mustCreateBucket(t, c, "sha-check")
+	corrupt.Store(true)
+	_, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("sha-check"), Key: aws.String("k"), Body: strings.NewReader("a body the SDK signs")})
+	if signed.Load() == 0 {
+		t.Fatal("the SDK sent no payload hash to check")
+	}
+	var ae smithy.APIError
+	if !errors.As(err, &ae) || ae.ErrorCode() != CodeContentSHA256Mismatch || httpStatus(err) != http.StatusBadRequest {
+		t.Fatalf("corrupted PUT = %v, want 400 %s", err, CodeContentSHA256Mismatch)
+	}
+	up, err := c.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: aws.String("sha-check"), Key: aws.String("m")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.UploadPart(ctx, &s3.UploadPartInput{Bucket: aws.String("sha-check"), Key: aws.String("m"), UploadId: up.UploadId, PartNumber: aws.Int32(1), Body: strings.NewReader("a part")})
+	if !errors.As(err, &ae) || ae.ErrorCode() != CodeContentSHA256Mismatch {
+		t.Fatalf("corrupted UploadPart = %v, want %s", err, CodeContentSHA256Mismatch)
+	}
+	corrupt.Store(false)
+	if _, err := c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String("sha-check"), Key: aws.String("k")}); httpStatus(err) != http.StatusNotFound {
+		t.Fatalf("the refused object exists: HeadObject = %v", err)
+	}
+	if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("sha-check"), Key: aws.String("k"), Body: strings.NewReader("intact")}); err != nil {
+		t.Fatalf("an intact PUT: %v", err)
 	}
 }

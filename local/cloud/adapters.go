@@ -49,6 +49,19 @@ func (q queues) EnsureQueue(ctx context.Context, name string, attrs map[string]s
 	return created.URL, created.ARN, nil
 }
 
+// sendTyped delivers to a queue named by ARN or URL with typed attributes
+// (a function's dead-letter message).
+func (q queues) sendTyped(ctx context.Context, queueRef, body string, attributes map[string]lambdahost.Attribute) error {
+	var attrs map[string]queue.Attribute
+	if len(attributes) > 0 {
+		attrs = make(map[string]queue.Attribute, len(attributes))
+		for k, a := range attributes {
+			attrs[k] = queue.Attribute{DataType: a.DataType, StringValue: a.Value}
+		}
+	}
+	return q.send(ctx, queueRef, body, attrs)
+}
+
 // SendMessage delivers to a queue named by ARN or URL, with string attributes
 // (EventBridge's dead-letter attributes).
 func (q queues) SendMessage(ctx context.Context, queueRef, body string, attributes map[string]string) error {
@@ -59,6 +72,11 @@ func (q queues) SendMessage(ctx context.Context, queueRef, body string, attribut
 			attrs[k] = queue.Attribute{DataType: "String", StringValue: v}
 		}
 	}
+	return q.send(ctx, queueRef, body, attrs)
+}
+
+// send delivers a message; a missing queue is eventbus.ErrTargetNotFound.
+func (q queues) send(ctx context.Context, queueRef, body string, attrs map[string]queue.Attribute) error {
 	_, err := q.sqs.SendMessage(ctx, queueRef, body, attrs)
 	if awsproto.IsCode(err, "AWS.SimpleQueueService.NonExistentQueue") || awsproto.IsCode(err, "QueueDoesNotExist") {
 		return fmt.Errorf("%w: %v", eventbus.ErrTargetNotFound, err)

@@ -203,8 +203,8 @@ func (c *Cloud) startServices() error {
 		Region: region, Endpoint: c.EdgeURL, XRayDaemon: c.XRayUDP, Logs: c.Logs,
 		AsyncRetryDelay: c.cfg.AsyncRetryDelay,
 		OnInvoke:        func(rec lambdahost.InvokeRecord) { recordInvoke(c.XRay, rec) },
-		Deliver: func(ctx context.Context, arn string, body []byte, attrs map[string]string) error {
-			return q.SendMessage(ctx, arn, string(body), attrs)
+		Deliver: func(ctx context.Context, arn string, body []byte, attrs map[string]lambdahost.Attribute) error {
+			return q.sendTyped(ctx, arn, string(body), attrs)
 		},
 	})
 	li := lambdaInvoker{c.Lambda}

@@ -134,10 +134,10 @@ func (h *Host) giveUp(ctx context.Context, f *function, id string, payload []byt
 		status, message = http.StatusOK, errorMessageOf(last.Payload)
 	}
 	if q := f.cfg.DeadLetterARN; q != "" {
-		attrs := map[string]string{
-			"RequestID":    id,
-			"ErrorCode":    strconv.Itoa(status),
-			"ErrorMessage": truncateUTF8(message, 1024),
+		attrs := map[string]Attribute{ // the types Lambda gives them
+			"RequestID":    {"String", id},
+			"ErrorCode":    {"Number", strconv.Itoa(status)},
+			"ErrorMessage": {"String", truncateUTF8(message, 1024)},
 		}
 		if err := h.opts.Deliver(ctx, q, payload, attrs); err != nil {
 			h.opts.Logger.Error("send a failed async event to the dead-letter queue", "function", f.cfg.Name, "queue", q, "requestId", id, "err", err)

@@ -11,7 +11,8 @@ import (
 type delivery struct {
 	queue string
 	body  string
-	attrs map[string]string
+	attrs map[string]string // values
+	types map[string]string // data types
 }
 
 // asyncRecorder collects deliveries and invocation records of a host.
@@ -24,8 +25,15 @@ type asyncRecorder struct {
 func newAsyncRecorder() *asyncRecorder { return &asyncRecorder{deliveries: make(chan delivery, 10)} }
 
 func (r *asyncRecorder) options(o Options) Options {
-	o.Deliver = func(_ context.Context, q string, body []byte, attrs map[string]string) error {
-		r.deliveries <- delivery{q, string(body), attrs}
+	o.Deliver = func(_ context.Context, q string, body []byte, attrs map[string]Attribute) error {
+		d := delivery{queue: q, body: string(body)}
+		if attrs != nil {
+			d.attrs, d.types = map[string]string{}, map[string]string{}
+			for k, a := range attrs {
+				d.attrs[k], d.types[k] = a.Value, a.DataType
+			}
+		}
+		r.deliveries <- d
 		return nil
 	}
 	o.OnInvoke = func(rec InvokeRecord) {
@@ -132,6 +140,9 @@ func TestAsyncFailureGoesToDeadLetterQueueAndDestination(t *testing.T) {
 	}
 	if dlq.attrs["RequestID"] != id || dlq.attrs["ErrorCode"] != "200" || dlq.attrs["ErrorMessage"] != "no scales" || len(dlq.attrs) != 3 {
 		t.Errorf("dead-letter message attributes = %v (request %s)", dlq.attrs, id)
+	}
+	if dlq.types["RequestID"] != "String" || dlq.types["ErrorCode"] != "Number" || dlq.types["ErrorMessage"] != "String" {
+		t.Errorf("dead-letter attribute types = %v, want ErrorCode a Number and the others Strings", dlq.types)
 	}
 
 	rec := parseRecord(t, got[destARN].body)

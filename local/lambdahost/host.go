@@ -134,11 +134,18 @@ type Options struct {
 	IdleTimeout time.Duration
 	// OnInvoke, when set, is called after every invocation.
 	OnInvoke func(InvokeRecord)
-	// Deliver sends a message to an SQS queue ARN with string message
-	// attributes (nil for none): a given-up async event to the function's
-	// dead-letter queue, or an invocation record to its OnFailure destination.
-	Deliver func(ctx context.Context, queueARN string, body []byte, attrs map[string]string) error
+	// Deliver sends a message to an SQS queue ARN with message attributes
+	// (nil for none): a given-up async event to the function's dead-letter
+	// queue, or an invocation record to its OnFailure destination.
+	Deliver func(ctx context.Context, queueARN string, body []byte, attrs map[string]Attribute) error
 	Now     func() time.Time
+}
+
+// Attribute is an SQS message attribute: its data type ("String" or
+// "Number") and value.
+type Attribute struct {
+	DataType string
+	Value    string
 }
 
 // Host runs functions.

@@ -193,7 +193,7 @@ func TestInvokeAPIThroughSDK(t *testing.T) {
 	delivered := make(chan []byte, 1)
 	h := newHost(t, Options{
 		AsyncRetryDelay: 10 * time.Millisecond,
-		Deliver: func(_ context.Context, arn string, body []byte, _ map[string]string) error {
+		Deliver: func(_ context.Context, arn string, body []byte, _ map[string]Attribute) error {
 			if arn != "arn:aws:sqs:us-east-1:000000000000:dlq" {
 				t.Errorf("delivered to %s", arn)
 			}

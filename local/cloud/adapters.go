@@ -199,13 +199,8 @@ func functionConfig(s stack.FunctionSpec) (lambdahost.FunctionConfig, error) {
 		MaxRetryAttempts: s.MaxRetryAttempts, MaxEventAge: s.MaxEventAge,
 	}
 	if rc := s.ReservedConcurrency; rc != nil {
-		if *rc == 0 {
-			// Lambda throttles every invocation of such a function; the host
-			// has no way to express that yet, and running it unthrottled
-			// would hide what AWS does.
-			return cfg, fmt.Errorf("function %s: ReservedConcurrentExecutions: 0 (throttle every invocation) is not supported by the local Lambda host", s.Name)
-		}
-		cfg.ReservedConcurrency = *rc
+		n := *rc // 0 throttles every invocation, as on AWS
+		cfg.ReservedConcurrency = &n
 	}
 	return cfg, nil
 }

@@ -1,7 +1,6 @@
 package cloud
 
 import (
-	"strings"
 	"testing"
 	"time"
 
@@ -16,11 +15,15 @@ func TestFunctionConfigKeepsDeadLetterQueueAndDestinationApart(t *testing.T) {
 		t.Fatal(err)
 	}
 	if cfg.DeadLetterARN != "arn:dlq" || cfg.OnFailure != "arn:dest" || cfg.MaxRetryAttempts == nil || *cfg.MaxRetryAttempts != 1 ||
-		cfg.MaxEventAge != time.Minute || cfg.ReservedConcurrency != 4 {
+		cfg.MaxEventAge != time.Minute || cfg.ReservedConcurrency == nil || *cfg.ReservedConcurrency != 4 {
 		t.Fatalf("config = %+v", cfg)
 	}
 	zero := 0
-	if _, err := functionConfig(stack.FunctionSpec{Name: "fn", ReservedConcurrency: &zero}); err == nil || !strings.Contains(err.Error(), "ReservedConcurrentExecutions: 0") {
-		t.Fatalf("reserved concurrency 0: %v", err)
+	cfg, err = functionConfig(stack.FunctionSpec{Name: "fn", ReservedConcurrency: &zero})
+	if err != nil || cfg.ReservedConcurrency == nil || *cfg.ReservedConcurrency != 0 {
+		t.Fatalf("reserved concurrency 0: %+v, %v; want a reservation of 0 (every invocation throttled)", cfg.ReservedConcurrency, err)
+	}
+	if cfg, _ := functionConfig(stack.FunctionSpec{Name: "fn"}); cfg.ReservedConcurrency != nil {
+		t.Fatalf("no reservation became %d", *cfg.ReservedConcurrency)
 	}
 }

@@ -235,7 +235,7 @@ func holdSlot(t *testing.T, h *Host, name string, sleepMs int) <-chan struct{} {
 func TestAsyncThrottlesDoNotUseTheRetryBudget(t *testing.T) {
 	r := newAsyncRecorder()
 	h := newHost(t, r.options(Options{AsyncRetryDelay: 20 * time.Millisecond}),
-		FunctionConfig{Name: "f", ReservedConcurrency: 1, MaxRetryAttempts: intp(0), DeadLetterARN: dlqARN, OnFailure: destARN, Timeout: 5 * time.Second})
+		FunctionConfig{Name: "f", ReservedConcurrency: intp(1), MaxRetryAttempts: intp(0), DeadLetterARN: dlqARN, OnFailure: destARN, Timeout: 5 * time.Second})
 	held := holdSlot(t, h, "f", 500)
 	// Every attempt is throttled until the slot frees; none counts as a retry.
 	id, err := h.InvokeAsync(t.Context(), "f", []byte(`{"echo":"eventually"}`), InvokeOptions{})
@@ -253,7 +253,7 @@ func TestAsyncThrottlesDoNotUseTheRetryBudget(t *testing.T) {
 func TestAsyncThrottledTooLongIsGivenUp(t *testing.T) {
 	r := newAsyncRecorder()
 	h := newHost(t, r.options(Options{AsyncRetryDelay: 20 * time.Millisecond, ThrottleRetryFor: 200 * time.Millisecond}),
-		FunctionConfig{Name: "f", ReservedConcurrency: 1, DeadLetterARN: dlqARN, OnFailure: destARN, Timeout: 10 * time.Second})
+		FunctionConfig{Name: "f", ReservedConcurrency: intp(1), DeadLetterARN: dlqARN, OnFailure: destARN, Timeout: 10 * time.Second})
 	held := holdSlot(t, h, "f", 1200)
 	id, err := h.InvokeAsync(t.Context(), "f", []byte(`{"echo":"never"}`), InvokeOptions{})
 	if err != nil {

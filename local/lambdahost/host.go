@@ -43,8 +43,10 @@ type FunctionConfig struct {
 	Env     map[string]string
 	Timeout time.Duration // default 3s
 	Memory  int           // MB, default 128
-	// ReservedConcurrency > 0 throttles invocations beyond that many at once.
-	ReservedConcurrency int
+	// ReservedConcurrency, when set, throttles invocations beyond that many
+	// at once; 0 throttles every invocation, as Lambda does. nil: no
+	// reservation (the host's MaxProcesses caps the processes).
+	ReservedConcurrency *int
 	LogGroup            string // default /aws/lambda/<name>
 	// DeadLetterARN is the SQS queue of the function's DeadLetterConfig: an
 	// async invocation that is finally given up receives its original event
@@ -248,8 +250,11 @@ func (h *Host) AddFunction(cfg FunctionConfig) error {
 		cfg.Memory = 128
 	}
 	n := h.opts.MaxProcesses
-	if cfg.ReservedConcurrency > 0 {
-		n = cfg.ReservedConcurrency
+	if rc := cfg.ReservedConcurrency; rc != nil {
+		if *rc < 0 {
+			return fmt.Errorf("function %s: reserved concurrency %d is negative", cfg.Name, *rc)
+		}
+		n = *rc
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -333,7 +338,7 @@ func (f *function) invoke(ctx context.Context, payload []byte, o InvokeOptions, 
 	if requestID == "" {
 		requestID = newRequestID()
 	}
-	if f.cfg.ReservedConcurrency > 0 {
+	if f.cfg.ReservedConcurrency != nil {
 		select {
 		case f.slots <- struct{}{}:
 		default:

@@ -149,7 +149,7 @@ func TestFunctionErrorsTimeoutsAndCrashes(t *testing.T) {
 
 func TestConcurrencyThrottleAndProcessCap(t *testing.T) {
 	h := newHost(t, Options{MaxProcesses: 2},
-		FunctionConfig{Name: "reserved", ReservedConcurrency: 1},
+		FunctionConfig{Name: "reserved", ReservedConcurrency: intp(1)},
 		FunctionConfig{Name: "capped"})
 	started := make(chan struct{})
 	done := make(chan struct{})
@@ -295,5 +295,21 @@ func TestUntracedInvokeStartsOneTrace(t *testing.T) {
 	fn := tracing.ParseHeader(out["trace"].(string))
 	if caller.Root == "" || caller.Parent != "" || fn.Root != caller.Root || fn.Parent != rec.FunctionSegment {
 		t.Fatalf("record trace %q, function trace %q (function segment %s): want one new trace rooted at the service", rec.TraceHeader, out["trace"], rec.FunctionSegment)
+	}
+}
+
+// TestReservedConcurrencyZeroThrottlesEveryInvocation: a function whose
+// reserved concurrency is 0 is throttled on every call, as on AWS, and never
+// starts a process; a negative reservation is refused.
+func TestReservedConcurrencyZeroThrottlesEveryInvocation(t *testing.T) {
+	h := newHost(t, Options{MaxProcesses: 2}, FunctionConfig{Name: "off", ReservedConcurrency: intp(0)})
+	for range 3 {
+		_, err := h.Invoke(context.Background(), "off", []byte(`{}`), InvokeOptions{})
+		if !awsproto.IsCode(err, "TooManyRequestsException") {
+			t.Fatalf("invoke of a function reserved at 0 = %v, want TooManyRequestsException", err)
+		}
+	}
+	if err := h.AddFunction(FunctionConfig{Name: "bad", Binary: fnBinary, ReservedConcurrency: intp(-1)}); err == nil {
+		t.Fatal("a negative reserved concurrency was accepted")
 	}
 }

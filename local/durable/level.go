@@ -96,6 +96,9 @@ func (l Level) extend(f *os.File, alloc, end, chunk int64) (int64, error) {
 	if _, err := f.WriteAt(make([]byte, grow), alloc); err != nil {
 		return alloc, fmt.Errorf("extend %s from %d to %d bytes: %w", f.Name(), alloc, alloc+grow, err)
 	}
+	if err := reserve(f, alloc, grow); err != nil {
+		return alloc, fmt.Errorf("reserve %d bytes of %s at %d: %w", grow, f.Name(), alloc, err)
+	}
 	if err := l.FlushAll(f); err != nil { // the size changed
 		return alloc, err
 	}

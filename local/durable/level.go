@@ -65,13 +65,13 @@ func (l Level) FlushDir(dir string) error {
 	return SyncDir(dir)
 }
 
-// WritePrealloc writes buf at off in a file whose blocks up to alloc
-// already exist (zeros after the written records) and flushes it as the
-// level asks. When buf does not fit before alloc, the file is first
-// extended with at least chunk bytes of zeros. Writing over existing blocks
-// keeps the size unchanged, so a data-only flush suffices for most writes.
-// It returns the file's new allocated size.
-func (l Level) WritePrealloc(f *os.File, buf []byte, off, alloc, chunk int64) (int64, error) {
+// writePrealloc writes buf at off in a file whose blocks up to alloc
+// already exist (zeros after the written records) and, when flush is set,
+// flushes it as the level asks. When buf does not fit before alloc, the file
+// is first extended with at least chunk bytes of zeros. Writing over existing
+// blocks keeps the size unchanged, so a data-only flush suffices for most
+// writes. It returns the file's new allocated size.
+func (l Level) writePrealloc(f *os.File, buf []byte, off, alloc, chunk int64, flush bool) (int64, error) {
 	end := off + int64(len(buf))
 	if end > alloc {
 		grown, err := l.extend(f, alloc, end, chunk)
@@ -84,6 +84,9 @@ func (l Level) WritePrealloc(f *os.File, buf []byte, off, alloc, chunk int64) (i
 		if _, err := f.WriteAt(buf, off); err != nil {
 			return alloc, fmt.Errorf("write %d bytes at offset %d of %s: %w", len(buf), off, f.Name(), err)
 		}
+	}
+	if !flush {
+		return alloc, nil
 	}
 	return alloc, l.Flush(f)
 }

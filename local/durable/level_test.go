@@ -17,23 +17,23 @@ func TestWritePreallocGrowsInChunksAndOverwritesInPlace(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer f.Close()
-			alloc, err := level.WritePrealloc(f, []byte("first"), 0, 0, 64)
+			alloc, err := level.writePrealloc(f, []byte("first"), 0, 0, 64, true)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if alloc != 64 {
 				t.Fatalf("allocated %d bytes, want one chunk of 64", alloc)
 			}
-			alloc, err = level.WritePrealloc(f, []byte("second"), 5, alloc, 64)
+			alloc, err = level.writePrealloc(f, []byte("second"), 5, alloc, 64, true)
 			if err != nil || alloc != 64 {
 				t.Fatalf("write inside the chunk: alloc %d, %v; want 64, nil", alloc, err)
 			}
-			alloc, err = level.WritePrealloc(f, []byte("xx"), 63, alloc, 64)
+			alloc, err = level.writePrealloc(f, []byte("xx"), 63, alloc, 64, true)
 			if err != nil || alloc != 128 {
 				t.Fatalf("write across the chunk's end: alloc %d, %v; want another chunk (128)", alloc, err)
 			}
 			big := bytes.Repeat([]byte("y"), 200)
-			alloc, err = level.WritePrealloc(f, big, 65, alloc, 64)
+			alloc, err = level.writePrealloc(f, big, 65, alloc, 64, true)
 			if err != nil || alloc != 65+200 {
 				t.Fatalf("write larger than a chunk: alloc %d, %v; want %d (grown by what does not fit)", alloc, err, 65+200)
 			}
@@ -75,7 +75,7 @@ func TestFlushErrorsNameTheFile(t *testing.T) {
 		{"grow", 0, 0, "extend " + f.Name() + " from 0 to 64 bytes"},
 		{"in place", 0, 1 << 20, "write 3 bytes at offset 0 of " + f.Name()},
 	} {
-		_, err := Process.WritePrealloc(f, []byte("abc"), c.off, c.alloc, 64)
+		_, err := Process.writePrealloc(f, []byte("abc"), c.off, c.alloc, 64, true)
 		if err == nil || !strings.Contains(err.Error(), c.want) || !errors.Is(err, os.ErrClosed) {
 			t.Errorf("%s: WritePrealloc on a closed file = %v, want %q wrapping os.ErrClosed", c.name, err, c.want)
 		}

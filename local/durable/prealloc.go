@@ -38,9 +38,16 @@ func (p *Preallocated) Allocated() int64 { return p.alloc }
 
 // Append writes buf after the records and makes it as durable as the level
 // asks.
-func (p *Preallocated) Append(buf []byte) error {
+func (p *Preallocated) Append(buf []byte) error { return p.write(buf, true) }
+
+// Write writes buf after the records without the Disk level's flush: for
+// records whose loss in a machine crash costs little (a later Append, or
+// the Process level's background sync, makes them durable).
+func (p *Preallocated) Write(buf []byte) error { return p.write(buf, false) }
+
+func (p *Preallocated) write(buf []byte, flush bool) error {
 	if p.noMap {
-		alloc, err := p.level.WritePrealloc(p.f, buf, p.off, p.alloc, p.chunk)
+		alloc, err := p.level.writePrealloc(p.f, buf, p.off, p.alloc, p.chunk, flush)
 		p.alloc = alloc
 		if err != nil {
 			return err
@@ -57,7 +64,7 @@ func (p *Preallocated) Append(buf []byte) error {
 			return err
 		}
 		if p.noMap { // mapping failed: write this one with pwrite too
-			return p.Append(buf)
+			return p.write(buf, flush)
 		}
 	}
 	copy(p.m[p.off-p.mBase:], buf)

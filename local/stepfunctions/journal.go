@@ -63,17 +63,17 @@ type expressJournal struct {
 	level durable.Level       // how far a wait takes a record
 	bg    *durable.Background // syncs the file now and then at the Process level
 
-	mu         sync.Mutex
-	cond       *sync.Cond
-	f          *os.File
-	off, alloc int64  // end of the written records; size of the file
-	buf        []byte // appended, not yet written
-	appended   uint64 // sequence number of the last appended record
-	synced     uint64 // sequence number of the last durable record
-	syncing    bool
-	err        error // sticky write failure
-	live       map[string]expressRecord
-	finished   int // finished executions still in the file
+	mu       sync.Mutex
+	cond     *sync.Cond
+	f        *os.File
+	w        *durable.Preallocated // writes to f; one writer at a time
+	buf      []byte                // appended, not yet written
+	appended uint64                // sequence number of the last appended record
+	synced   uint64                // sequence number of the last durable record
+	syncing  bool
+	err      error // sticky write failure
+	live     map[string]expressRecord
+	finished int // finished executions still in the file
 }
 
 // openExpressJournal opens the journal at path (creating it) and returns it
@@ -235,12 +235,11 @@ func (j *expressJournal) ended(arn string) {
 	j.appended++
 	// Hand the record to the file now (no sync) unless a commit is under
 	// way, which will carry it.
-	if !j.syncing && j.off+int64(len(j.buf)) <= j.alloc {
-		if _, err := j.f.WriteAt(j.buf, j.off); err != nil {
+	if !j.syncing {
+		if err := j.w.Write(j.buf); err != nil {
 			j.err = fmt.Errorf("write journal %q: %w", j.path, err)
 			return
 		}
-		j.off += int64(len(j.buf))
 		j.buf = j.buf[:0]
 		if j.bg != nil {
 			j.bg.Mark()
@@ -261,10 +260,10 @@ func (j *expressJournal) waitLocked(seq uint64) error {
 			continue
 		}
 		j.syncing = true
-		buf, upto, f, off, alloc := j.buf, j.appended, j.f, j.off, j.alloc
+		buf, upto, w := j.buf, j.appended, j.w
 		j.buf = nil
 		j.mu.Unlock()
-		newAlloc, err := j.level.WritePrealloc(f, buf, off, alloc, journalPrealloc)
+		err := w.Append(buf)
 		if err == nil && j.bg != nil {
 			j.bg.Mark()
 		}
@@ -273,7 +272,6 @@ func (j *expressJournal) waitLocked(seq uint64) error {
 		if err != nil {
 			j.err = fmt.Errorf("write journal %q: %w", j.path, err)
 		} else {
-			j.off, j.alloc = off+int64(len(buf)), newAlloc
 			j.synced = max(j.synced, upto)
 		}
 		j.cond.Broadcast()
@@ -302,10 +300,14 @@ func (j *expressJournal) rewriteLocked() error {
 		return fmt.Errorf("reopen journal %q: %w", j.path, err)
 	}
 	if j.f != nil {
+		if err := j.w.Release(); err != nil {
+			f.Close()
+			return fmt.Errorf("compact journal: %w", err)
+		}
 		j.f.Close()
 	}
 	j.f = f
-	j.off, j.alloc = int64(len(data)), int64(len(data))
+	j.w = durable.NewPreallocated(f, j.level, int64(len(data)), journalPrealloc)
 	j.buf = nil
 	j.synced = j.appended
 	j.finished = 0
@@ -332,8 +334,11 @@ func (j *expressJournal) close() error {
 		return nil
 	}
 	err := j.waitLocked(j.appended)
-	if err == nil && j.alloc > j.off {
-		err = j.f.Truncate(j.off)
+	if rerr := j.w.Release(); err == nil {
+		err = rerr
+	}
+	if err == nil && j.w.Allocated() > j.w.Offset() {
+		err = j.f.Truncate(j.w.Offset())
 	}
 	if err == nil {
 		err = j.f.Sync()

@@ -59,7 +59,7 @@ func up(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	edgeAddr := fs.String("edge-addr", "127.0.0.1:4566", "listen address of the AWS edge endpoint (port 0 picks one)")
 	apiAddr := fs.String("api-addr", "127.0.0.1:3000", "listen address of the API (port 0 picks one)")
 	tmpl := fs.String("template", "template.yaml", "SAM template to run")
-	fsync := fs.Bool("fsync", false, "sync every acknowledged write to the disk (survives a machine crash, not only kill -9; slower)")
+	fsync := fs.Bool("fsync", false, "sync the services' journals to the disk before every answer (survives a machine crash, not only kill -9; slower)")
 	verbose := fs.Bool("verbose", false, "log every request to stderr instead of DATA_DIR/dragons.log")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -125,7 +125,7 @@ func stateLine(dataDir string, ephemeral, fsync bool) string {
 	case ephemeral:
 		return "in memory (--ephemeral)"
 	case fsync:
-		return dataDir + " (every write synced to the disk: survives kill -9 and power loss)"
+		return dataDir + " (synced to the disk before every answer: survives kill -9 and power loss)"
 	}
 	return dataDir + " (survives kill -9; --fsync: power loss too)"
 }

@@ -49,7 +49,7 @@ func TestFsyncFlagSelectsDiskDurability(t *testing.T) {
 		want             string
 	}{
 		{false, false, ".dragons (survives kill -9; --fsync: power loss too)"},
-		{false, true, ".dragons (every write synced to the disk: survives kill -9 and power loss)"},
+		{false, true, ".dragons (synced to the disk before every answer: survives kill -9 and power loss)"},
 		{true, false, "in memory (--ephemeral)"},
 	} {
 		if got := stateLine(".dragons", c.ephemeral, c.fsync); got != c.want {

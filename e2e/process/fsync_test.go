@@ -67,7 +67,7 @@ func TestFsyncFlagKeepsWritesAcrossKillNine(t *testing.T) {
 	data := filepath.Join(t.TempDir(), "state")
 	first := edgeOnly(t, t.TempDir(), "--data-dir", data, "--fsync")
 	edge := first.url
-	if !strings.Contains(first.out.String(), "every write synced to the disk") {
+	if !strings.Contains(first.out.String(), "synced to the disk before every answer") {
 		t.Fatalf("--fsync is not reported in the startup output:\n%s", first.out)
 	}
 	ctx := context.Background()

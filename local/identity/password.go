@@ -57,8 +57,7 @@ func checkPassword(policy PasswordPolicy, pw string) error {
 // generatePassword returns a random password that satisfies policy.
 func generatePassword(policy PasswordPolicy) string {
 	n := max(policy.MinimumLength, 12)
-	pw := randomString(n-4, upperAlnum) + randomString(1, "ABCDEFGHJKLMNPQRSTUVWXYZ") + randomString(1, "abcdefghijkmnopqrstuvwxyz") + randomString(1, "23456789") + randomString(1, "!#%&*+=?@^")
-	return pw
+	return randomString(n-4, upperAlnum) + randomString(1, "ABCDEFGHJKLMNPQRSTUVWXYZ") + randomString(1, "abcdefghijkmnopqrstuvwxyz") + randomString(1, "23456789") + randomString(1, "!#%&*+=?@^")
 }
 
 // pbkdf2Iterations is the work factor of stored password hashes.

@@ -6,10 +6,10 @@ import (
 	"net/http"
 	"regexp"
 	"slices"
-	"sort"
 	"time"
 
 	"github.com/dragons-dev/dragons/local/awsproto"
+	"github.com/dragons-dev/dragons/local/epochtime"
 )
 
 // idpErrors gives the HTTP status Cognito user pools send with each error name
@@ -233,8 +233,8 @@ func (s *Service) describePool(p *pool) UserPool {
 		Arn:                    s.PoolARN(p.ID),
 		Policies:               UserPoolPolicy{PasswordPolicy: &policy},
 		LambdaConfig:           map[string]any{},
-		CreationDate:           EpochTime(p.Created),
-		LastModifiedDate:       EpochTime(p.Modified),
+		CreationDate:           epochtime.Time(p.Created),
+		LastModifiedDate:       epochtime.Time(p.Modified),
 		SchemaAttributes:       schema,
 		AutoVerifiedAttributes: p.AutoVerified,
 		AliasAttributes:        p.AliasAttributes,
@@ -284,23 +284,30 @@ func (s *Service) ListUserPools(_ context.Context, in *ListUserPoolsInput) (*Lis
 	if err := s.checkOpen(); err != nil {
 		return nil, err
 	}
-	var ids []string
-	for id := range s.pools {
-		if id > in.NextToken {
-			ids = append(ids, id)
-		}
-	}
-	sort.Strings(ids)
-	out := &ListUserPoolsOutput{UserPools: []UserPoolDescription{}}
-	if len(ids) > in.MaxResults {
-		ids = ids[:in.MaxResults]
-		out.NextToken = ids[len(ids)-1]
-	}
+	ids, next := pageAfter(s.pools, in.NextToken, in.MaxResults)
+	out := &ListUserPoolsOutput{UserPools: []UserPoolDescription{}, NextToken: next}
 	for _, id := range ids {
 		p := s.pools[id]
-		out.UserPools = append(out.UserPools, UserPoolDescription{ID: p.ID, Name: p.Name, LambdaConfig: map[string]any{}, CreationDate: EpochTime(p.Created), LastModifiedDate: EpochTime(p.Modified)})
+		out.UserPools = append(out.UserPools, UserPoolDescription{ID: p.ID, Name: p.Name, LambdaConfig: map[string]any{}, CreationDate: epochtime.Time(p.Created), LastModifiedDate: epochtime.Time(p.Modified)})
 	}
 	return out, nil
+}
+
+// pageAfter returns, in order, at most size of the keys of m that sort after
+// token (the last key of the previous page, or ""), and the token of the next
+// page ("" when this page is the last).
+func pageAfter[V any](m map[string]V, token string, size int) (page []string, next string) {
+	for id := range m {
+		if id > token {
+			page = append(page, id)
+		}
+	}
+	slices.Sort(page)
+	if len(page) > size {
+		page = page[:size]
+		next = page[size-1]
+	}
+	return page, next
 }
 
 // DeleteUserPool deletes a pool with its clients, users and keys.
@@ -335,7 +342,7 @@ var unitDurations = map[string]time.Duration{"seconds": time.Second, "minutes": 
 
 // validity resolves one token validity and its unit, applying AWS's defaults
 // and ranges.
-func validity(field string, value int, unit, valueUnitDefault string, def time.Duration, defUnit string, min, max time.Duration) (int, string, error) {
+func validity(field string, value int, unit, valueUnitDefault string, def time.Duration, defUnit string, lo, hi time.Duration) (int, string, error) {
 	if unit == "" {
 		if value == 0 {
 			unit = defUnit
@@ -348,19 +355,12 @@ func validity(field string, value int, unit, valueUnitDefault string, def time.D
 		return 0, "", invalidParam("1 validation error detected: Value '%s' at 'tokenValidityUnits.%s' failed to satisfy constraint: Member must satisfy enum value set: [seconds, minutes, hours, days]", unit, field)
 	}
 	if value == 0 {
-		value = max1(int(def / d))
+		value = max(1, int(def/d))
 	}
-	if got := time.Duration(value) * d; got < min || got > max {
-		return 0, "", invalidParam("Invalid range for token validity: %s must be between %s and %s.", field, min, max)
+	if got := time.Duration(value) * d; got < lo || got > hi {
+		return 0, "", invalidParam("Invalid range for token validity: %s must be between %s and %s.", field, lo, hi)
 	}
 	return value, unit, nil
-}
-
-func max1(n int) int {
-	if n < 1 {
-		return 1
-	}
-	return n
 }
 
 // CreateUserPoolClient creates an app client, with a secret when asked.
@@ -428,7 +428,7 @@ func (s *Service) CreateUserPoolClient(_ context.Context, in *CreateUserPoolClie
 	}
 	now := s.now().UTC()
 	c.Created, c.Modified = now, now
-	c.CreationDate, c.LastModifiedDate = EpochTime(now), EpochTime(now)
+	c.CreationDate, c.LastModifiedDate = epochtime.Time(now), epochtime.Time(now)
 	for {
 		c.ClientID = randomString(26, lowerAlnum)
 		if _, taken := s.clients[c.ClientID]; !taken {
@@ -504,11 +504,11 @@ func (s *Service) DescribeUserPoolClient(_ context.Context, in *DescribeUserPool
 
 // ListUserPoolClients lists a pool's clients in id order.
 func (s *Service) ListUserPoolClients(_ context.Context, in *ListUserPoolClientsInput) (*ListUserPoolClientsOutput, error) {
-	max := in.MaxResults
-	if max == 0 {
-		max = 60
+	size := in.MaxResults
+	if size == 0 {
+		size = 60
 	}
-	if max < 1 || max > 60 {
+	if size < 1 || size > 60 {
 		return nil, invalidParam("1 validation error detected: Value '%d' at 'maxResults' failed to satisfy constraint: Member must have value between 1 and 60", in.MaxResults)
 	}
 	s.mu.RLock()
@@ -517,18 +517,8 @@ func (s *Service) ListUserPoolClients(_ context.Context, in *ListUserPoolClients
 	if err != nil {
 		return nil, err
 	}
-	var ids []string
-	for id := range p.Clients {
-		if id > in.NextToken {
-			ids = append(ids, id)
-		}
-	}
-	sort.Strings(ids)
-	out := &ListUserPoolClientsOutput{UserPoolClients: []UserPoolClientDescription{}}
-	if len(ids) > max {
-		ids = ids[:max]
-		out.NextToken = ids[len(ids)-1]
-	}
+	ids, next := pageAfter(p.Clients, in.NextToken, size)
+	out := &ListUserPoolClientsOutput{UserPoolClients: []UserPoolClientDescription{}, NextToken: next}
 	for _, id := range ids {
 		c := p.Clients[id]
 		out.UserPoolClients = append(out.UserPoolClients, UserPoolClientDescription{ClientID: id, UserPoolID: p.ID, ClientName: c.ClientName})

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/dragons-dev/dragons/local/epochtime"
 )
 
 // Message is what Cognito would have emailed or texted to a user: a
@@ -98,6 +100,20 @@ func (p *pool) findUser(name string) (*user, bool) {
 	return nil, false
 }
 
+// poolUser returns a pool and one of its users, as typed by a caller. Callers
+// hold mu.
+func (s *Service) poolUser(poolID, username string) (*pool, *user, error) {
+	p, err := s.getPool(poolID)
+	if err != nil {
+		return nil, nil, err
+	}
+	u, err := p.lookupUser(username)
+	if err != nil {
+		return nil, nil, err
+	}
+	return p, u, nil
+}
+
 // lookupUser is findUser with Cognito's error.
 func (p *pool) lookupUser(name string) (*user, error) {
 	if name == "" {
@@ -152,8 +168,8 @@ func (u *user) describe() User {
 	return User{
 		Username:             u.Username,
 		Attributes:           u.attributeList(),
-		UserCreateDate:       EpochTime(u.Created),
-		UserLastModifiedDate: EpochTime(u.Modified),
+		UserCreateDate:       epochtime.Time(u.Created),
+		UserLastModifiedDate: epochtime.Time(u.Modified),
 		Enabled:              u.Enabled,
 		UserStatus:           u.Status,
 	}
@@ -293,22 +309,20 @@ func (s *Service) newCode() string {
 func (s *Service) issueCode(p *pool, u *user) *CodeDeliveryDetails {
 	u.Code = s.newCode()
 	u.CodeExpires = s.now().Add(confirmationCodeLifetime)
-	var d *CodeDeliveryDetails
 	for _, attr := range []string{"email", "phone_number"} {
 		if v := u.Attributes[attr]; v != "" && slices.Contains(p.AutoVerified, attr) {
 			medium := "EMAIL"
 			if attr == "phone_number" {
 				medium = "SMS"
 			}
-			d = &CodeDeliveryDetails{Destination: mask(attr, v), DeliveryMedium: medium, AttributeName: attr}
 			u.CodeAttribute = attr
 			s.send(p, u, Message{Kind: MessageConfirmationCode, Code: u.Code, DeliveryMedium: medium, Destination: v})
-			return d
+			return &CodeDeliveryDetails{Destination: mask(attr, v), DeliveryMedium: medium, AttributeName: attr}
 		}
 	}
 	u.CodeAttribute = ""
 	s.send(p, u, Message{Kind: MessageConfirmationCode, Code: u.Code})
-	return d
+	return nil
 }
 
 // mask hides most of a destination, as Cognito's CodeDeliveryDetails do.
@@ -392,32 +406,23 @@ func nonEmpty(s string) []string {
 // AdminSetUserPassword sets a user's password: permanent (the user is
 // confirmed) or temporary (the user must change it at next sign-in).
 func (s *Service) AdminSetUserPassword(_ context.Context, in *AdminSetUserPasswordInput) (*Empty, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	p, err := s.getPool(in.UserPoolID)
+	err := s.updateUser(in.UserPoolID, in.Username, func(p *pool, u *user) error {
+		if err := checkPassword(p.Policy, in.Password); err != nil {
+			return err
+		}
+		hash, err := hashPassword(in.Password)
+		if err != nil {
+			return err
+		}
+		u.PasswordHash, u.PasswordSet = hash, u.Modified
+		if in.Permanent {
+			u.Status = StatusConfirmed
+		} else {
+			u.Status = StatusForceChangePassword
+		}
+		return nil
+	})
 	if err != nil {
-		return nil, err
-	}
-	prev, err := p.lookupUser(in.Username)
-	if err != nil {
-		return nil, err
-	}
-	if err := checkPassword(p.Policy, in.Password); err != nil {
-		return nil, err
-	}
-	hash, err := hashPassword(in.Password)
-	if err != nil {
-		return nil, err
-	}
-	u := prev.clone()
-	now := s.now().UTC()
-	u.PasswordHash, u.PasswordSet, u.Modified = hash, now, now
-	if in.Permanent {
-		u.Status = StatusConfirmed
-	} else {
-		u.Status = StatusForceChangePassword
-	}
-	if err := s.replaceUser(p, prev, u); err != nil {
 		return nil, err
 	}
 	return &Empty{}, nil
@@ -427,19 +432,15 @@ func (s *Service) AdminSetUserPassword(_ context.Context, in *AdminSetUserPasswo
 func (s *Service) AdminGetUser(_ context.Context, in *AdminUserInput) (*AdminGetUserOutput, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	p, err := s.getPool(in.UserPoolID)
-	if err != nil {
-		return nil, err
-	}
-	u, err := p.lookupUser(in.Username)
+	_, u, err := s.poolUser(in.UserPoolID, in.Username)
 	if err != nil {
 		return nil, err
 	}
 	return &AdminGetUserOutput{
 		Username:             u.Username,
 		UserAttributes:       u.attributeList(),
-		UserCreateDate:       EpochTime(u.Created),
-		UserLastModifiedDate: EpochTime(u.Modified),
+		UserCreateDate:       epochtime.Time(u.Created),
+		UserLastModifiedDate: epochtime.Time(u.Modified),
 		Enabled:              u.Enabled,
 		UserStatus:           u.Status,
 	}, nil
@@ -449,11 +450,7 @@ func (s *Service) AdminGetUser(_ context.Context, in *AdminUserInput) (*AdminGet
 func (s *Service) AdminDeleteUser(_ context.Context, in *AdminUserInput) (*Empty, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	p, err := s.getPool(in.UserPoolID)
-	if err != nil {
-		return nil, err
-	}
-	u, err := p.lookupUser(in.Username)
+	p, u, err := s.poolUser(in.UserPoolID, in.Username)
 	if err != nil {
 		return nil, err
 	}
@@ -466,23 +463,20 @@ func (s *Service) AdminDeleteUser(_ context.Context, in *AdminUserInput) (*Empty
 	return &Empty{}, nil
 }
 
-// updateUser applies change to a copy of the named user and stores it.
+// updateUser applies change to a copy of the named user, whose Modified time
+// is already set to now, and stores it.
 func (s *Service) updateUser(poolID, username string, change func(p *pool, u *user) error) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	p, err := s.getPool(poolID)
-	if err != nil {
-		return err
-	}
-	prev, err := p.lookupUser(username)
+	p, prev, err := s.poolUser(poolID, username)
 	if err != nil {
 		return err
 	}
 	u := prev.clone()
+	u.Modified = s.now().UTC()
 	if err := change(p, u); err != nil {
 		return err
 	}
-	u.Modified = s.now().UTC()
 	return s.replaceUser(p, prev, u)
 }
 
@@ -517,15 +511,25 @@ func (s *Service) AdminDisableUser(_ context.Context, in *AdminUserInput) (*Empt
 	return &Empty{}, nil
 }
 
+// signedClient is clientByID followed by the client's SECRET_HASH check for
+// username, as the unsigned user operations start. Callers hold mu.
+func (s *Service) signedClient(clientID, secretHash, username string) (*pool, *client, error) {
+	p, c, err := s.clientByID(clientID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := checkSecretHash(c, secretHash, username); err != nil {
+		return nil, nil, err
+	}
+	return p, c, nil
+}
+
 // SignUp registers an unconfirmed user and issues a confirmation code.
 func (s *Service) SignUp(_ context.Context, in *SignUpInput) (*SignUpOutput, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	p, c, err := s.clientByID(in.ClientID)
+	p, _, err := s.signedClient(in.ClientID, in.SecretHash, in.Username)
 	if err != nil {
-		return nil, err
-	}
-	if err := checkSecretHash(c, in.SecretHash, in.Username); err != nil {
 		return nil, err
 	}
 	if p.AdminCreateUserOnly {
@@ -553,11 +557,8 @@ func (s *Service) SignUp(_ context.Context, in *SignUpInput) (*SignUpOutput, err
 func (s *Service) ConfirmSignUp(_ context.Context, in *ConfirmSignUpInput) (*Empty, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	p, c, err := s.clientByID(in.ClientID)
+	p, c, err := s.signedClient(in.ClientID, in.SecretHash, in.Username)
 	if err != nil {
-		return nil, err
-	}
-	if err := checkSecretHash(c, in.SecretHash, in.Username); err != nil {
 		return nil, err
 	}
 	prev, ok := p.findUser(in.Username)
@@ -592,11 +593,8 @@ func (s *Service) ConfirmSignUp(_ context.Context, in *ConfirmSignUpInput) (*Emp
 func (s *Service) ResendConfirmationCode(_ context.Context, in *ResendConfirmationCodeInput) (*ResendConfirmationCodeOutput, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	p, c, err := s.clientByID(in.ClientID)
+	p, _, err := s.signedClient(in.ClientID, in.SecretHash, in.Username)
 	if err != nil {
-		return nil, err
-	}
-	if err := checkSecretHash(c, in.SecretHash, in.Username); err != nil {
 		return nil, err
 	}
 	prev, err := p.lookupUser(in.Username)
@@ -619,11 +617,7 @@ func (s *Service) ResendConfirmationCode(_ context.Context, in *ResendConfirmati
 func (s *Service) LastMessage(_ context.Context, poolID, username string) (Message, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	p, err := s.getPool(poolID)
-	if err != nil {
-		return Message{}, err
-	}
-	u, err := p.lookupUser(username)
+	_, u, err := s.poolUser(poolID, username)
 	if err != nil {
 		return Message{}, err
 	}

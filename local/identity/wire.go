@@ -1,5 +1,7 @@
 package identity
 
+import "github.com/dragons-dev/dragons/local/epochtime"
+
 // The request and response shapes of the operations, named and tagged as in
 // the Cognito user pools API. Fields the local service does not use are
 // accepted (and ignored) by the JSON decoder.
@@ -64,8 +66,8 @@ type UserPool struct {
 	Arn                    string                 `json:"Arn"`
 	Policies               UserPoolPolicy         `json:"Policies"`
 	LambdaConfig           map[string]any         `json:"LambdaConfig"`
-	CreationDate           EpochTime              `json:"CreationDate"`
-	LastModifiedDate       EpochTime              `json:"LastModifiedDate"`
+	CreationDate           epochtime.Time         `json:"CreationDate"`
+	LastModifiedDate       epochtime.Time         `json:"LastModifiedDate"`
 	SchemaAttributes       []SchemaAttribute      `json:"SchemaAttributes"`
 	AutoVerifiedAttributes []string               `json:"AutoVerifiedAttributes,omitempty"`
 	AliasAttributes        []string               `json:"AliasAttributes,omitempty"`
@@ -104,8 +106,8 @@ type UserPoolDescription struct {
 	ID               string         `json:"Id"`
 	Name             string         `json:"Name"`
 	LambdaConfig     map[string]any `json:"LambdaConfig"`
-	CreationDate     EpochTime      `json:"CreationDate"`
-	LastModifiedDate EpochTime      `json:"LastModifiedDate"`
+	CreationDate     epochtime.Time `json:"CreationDate"`
+	LastModifiedDate epochtime.Time `json:"LastModifiedDate"`
 }
 
 // ListUserPoolsOutput is the ListUserPools response.
@@ -158,8 +160,8 @@ type UserPoolClient struct {
 	ClientName                      string             `json:"ClientName"`
 	ClientID                        string             `json:"ClientId"`
 	ClientSecret                    string             `json:"ClientSecret,omitempty"`
-	CreationDate                    EpochTime          `json:"CreationDate"`
-	LastModifiedDate                EpochTime          `json:"LastModifiedDate"`
+	CreationDate                    epochtime.Time     `json:"CreationDate"`
+	LastModifiedDate                epochtime.Time     `json:"LastModifiedDate"`
 	RefreshTokenValidity            int                `json:"RefreshTokenValidity"`
 	AccessTokenValidity             int                `json:"AccessTokenValidity"`
 	IDTokenValidity                 int                `json:"IdTokenValidity"`
@@ -228,12 +230,12 @@ type Attribute struct {
 
 // User describes a user (UserType).
 type User struct {
-	Username             string      `json:"Username"`
-	Attributes           []Attribute `json:"Attributes"`
-	UserCreateDate       EpochTime   `json:"UserCreateDate"`
-	UserLastModifiedDate EpochTime   `json:"UserLastModifiedDate"`
-	Enabled              bool        `json:"Enabled"`
-	UserStatus           string      `json:"UserStatus"`
+	Username             string         `json:"Username"`
+	Attributes           []Attribute    `json:"Attributes"`
+	UserCreateDate       epochtime.Time `json:"UserCreateDate"`
+	UserLastModifiedDate epochtime.Time `json:"UserLastModifiedDate"`
+	Enabled              bool           `json:"Enabled"`
+	UserStatus           string         `json:"UserStatus"`
 }
 
 // AdminCreateUserInput is the AdminCreateUser request.
@@ -270,12 +272,12 @@ type AdminUserInput struct {
 
 // AdminGetUserOutput is the AdminGetUser response.
 type AdminGetUserOutput struct {
-	Username             string      `json:"Username"`
-	UserAttributes       []Attribute `json:"UserAttributes"`
-	UserCreateDate       EpochTime   `json:"UserCreateDate"`
-	UserLastModifiedDate EpochTime   `json:"UserLastModifiedDate"`
-	Enabled              bool        `json:"Enabled"`
-	UserStatus           string      `json:"UserStatus"`
+	Username             string         `json:"Username"`
+	UserAttributes       []Attribute    `json:"UserAttributes"`
+	UserCreateDate       epochtime.Time `json:"UserCreateDate"`
+	UserLastModifiedDate epochtime.Time `json:"UserLastModifiedDate"`
+	Enabled              bool           `json:"Enabled"`
+	UserStatus           string         `json:"UserStatus"`
 }
 
 // SignUpInput is the SignUp request.

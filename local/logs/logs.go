@@ -270,6 +270,10 @@ func (s *Service) groupARN(name string) string {
 	return fmt.Sprintf("arn:aws:logs:%s:000000000000:log-group:%s:*", s.opts.Region, name)
 }
 
+func (s *Service) streamARN(group, stream string) string {
+	return fmt.Sprintf("arn:aws:logs:%s:000000000000:log-group:%s:log-stream:%s", s.opts.Region, group, stream)
+}
+
 func notFound(format string, args ...any) error {
 	return awsproto.Errorf(http.StatusBadRequest, "ResourceNotFoundException", format, args...)
 }
@@ -419,8 +423,7 @@ func (s *Service) describeLogStreams(_ context.Context, in *describeStreamsIn) (
 		if !strings.HasPrefix(name, in.LogStreamNamePrefix) {
 			continue
 		}
-		d := streamDesc{LogStreamName: name, CreationTime: st.created,
-			Arn: fmt.Sprintf("arn:aws:logs:%s:000000000000:log-group:%s:log-stream:%s", s.opts.Region, g.name, name)}
+		d := streamDesc{LogStreamName: name, Arn: s.streamARN(g.name, name), CreationTime: st.created}
 		if n := len(st.events); n > 0 {
 			d.FirstEventTimestamp = st.events[0].Timestamp
 			d.LastEventTimestamp = st.events[n-1].Timestamp
@@ -461,6 +464,14 @@ type getEventsOut struct {
 // maxPage is the most events one GetLogEvents or FilterLogEvents call returns.
 const maxPage = 10000
 
+// pageLimit resolves a request's limit: maxPage when absent or larger.
+func pageLimit(limit int) int {
+	if limit <= 0 || limit > maxPage {
+		return maxPage
+	}
+	return limit
+}
+
 // GetLogEvents tokens are "f/<position>" (read forward from the position) and
 // "b/<position>" (read backward from just before it), positions counting
 // every event ever appended to the stream. Reading forward past the last event
@@ -480,10 +491,7 @@ func parseStreamToken(tok string) (dir byte, pos int64, err error) {
 }
 
 func (s *Service) getLogEvents(_ context.Context, in *getEventsIn) (*getEventsOut, error) {
-	limit := in.Limit
-	if limit <= 0 || limit > maxPage {
-		limit = maxPage
-	}
+	limit := pageLimit(in.Limit)
 	dir, pos := byte('b'), int64(-1) // -1: from the end
 	if in.StartFromHead {
 		dir, pos = 'f', 0
@@ -624,10 +632,7 @@ func (s *Service) filterLogEvents(_ context.Context, in *filterIn) (*filterOut, 
 		}
 		after = &k
 	}
-	limit := in.Limit
-	if limit <= 0 || limit > maxPage {
-		limit = maxPage
-	}
+	limit := pageLimit(in.Limit)
 	match := compileFilter(in.FilterPattern)
 	s.mu.RLock()
 	defer s.mu.RUnlock()

@@ -37,15 +37,24 @@ func lines(prefix string, from, to int) []string {
 	return out
 }
 
-func TestGetLogEventsPagesForwardAndBackward(t *testing.T) {
+// serve starts an in-memory Service behind an HTTP server and returns it with
+// an SDK client pointed at the server; both stop when the test ends.
+func serve(t *testing.T) (*Service, *cloudwatchlogs.Client) {
+	t.Helper()
 	s, err := New(Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
 	srv := httptest.NewServer(s)
-	defer srv.Close()
-	c := client(srv.URL)
+	t.Cleanup(func() {
+		srv.Close()
+		_ = s.Close()
+	})
+	return s, client(srv.URL)
+}
+
+func TestGetLogEventsPagesForwardAndBackward(t *testing.T) {
+	s, c := serve(t)
 	ctx := context.Background()
 	base := time.Now().Add(-time.Hour)
 	for i := 0; i < 25; i++ {
@@ -178,14 +187,7 @@ func TestForwardTokenSurvivesDroppingOldEvents(t *testing.T) {
 }
 
 func TestFilterLogEventsPaginatorEnds(t *testing.T) {
-	s, err := New(Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	srv := httptest.NewServer(s)
-	defer srv.Close()
-	c := client(srv.URL)
+	s, c := serve(t)
 	base := time.Now().Add(-time.Hour)
 	var want []string
 	for i := 0; i < 37; i++ {

@@ -8,19 +8,29 @@ import (
 	"github.com/dragons-dev/dragons/internal/clitest"
 )
 
+// serveHTTP starts an in-memory Service behind an HTTP server and returns it
+// with the server's URL; both stop when the test ends.
+func serveHTTP(t *testing.T) (*Service, string) {
+	t.Helper()
+	svc, err := New(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(svc)
+	t.Cleanup(func() {
+		srv.Close()
+		_ = svc.Close()
+	})
+	return svc, srv.URL
+}
+
 func TestAWSCLI(t *testing.T) {
 	for _, cli := range clitest.CLIs() {
 		t.Run(cli.Name, func(t *testing.T) {
 			t.Parallel()
 			aws := clitest.RequireCLI(t, cli)
-			svc, err := New(Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer svc.Close()
-			srv := httptest.NewServer(svc)
-			defer srv.Close()
-			ep := "--endpoint-url=" + srv.URL
+			svc, url := serveHTTP(t)
+			ep := "--endpoint-url=" + url
 			out := aws.JSON(t, "ssm", "put-parameter", ep, "--output", "json", "--name", "/dragons/bucket", "--type", "String", "--value", "cli-bucket")
 			if out["Version"] != float64(1) {
 				t.Fatalf("put-parameter = %v", out)
@@ -49,14 +59,8 @@ func TestAWSCLI(t *testing.T) {
 
 func TestBoto3(t *testing.T) {
 	python := clitest.RequireBoto3(t)
-	svc, err := New(Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer svc.Close()
-	srv := httptest.NewServer(svc)
-	defer srv.Close()
-	out, err := python.Combined(t.Context(), "testdata/boto3_ssm.py", srv.URL)
+	_, url := serveHTTP(t)
+	out, err := python.Combined(t.Context(), "testdata/boto3_ssm.py", url)
 	if err != nil {
 		t.Fatalf("boto3 script: %v\n%s", err, out)
 	}

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/dragons-dev/dragons/local/awsproto"
+	"github.com/dragons-dev/dragons/local/epochtime"
 )
 
 // Parameter types.
@@ -65,47 +66,47 @@ type PutParameterOutput struct {
 // Parameter is a parameter value as GetParameter(s) and GetParametersByPath
 // return it.
 type Parameter struct {
-	Name             string    `json:"Name"`
-	Type             string    `json:"Type"`
-	Value            string    `json:"Value"`
-	Version          int64     `json:"Version"`
-	Selector         string    `json:"Selector,omitempty"`
-	LastModifiedDate EpochTime `json:"LastModifiedDate"`
-	ARN              string    `json:"ARN"`
-	DataType         string    `json:"DataType"`
+	Name             string         `json:"Name"`
+	Type             string         `json:"Type"`
+	Value            string         `json:"Value"`
+	Version          int64          `json:"Version"`
+	Selector         string         `json:"Selector,omitempty"`
+	LastModifiedDate epochtime.Time `json:"LastModifiedDate"`
+	ARN              string         `json:"ARN"`
+	DataType         string         `json:"DataType"`
 }
 
 // ParameterHistory is one version as GetParameterHistory returns it.
 type ParameterHistory struct {
-	Name             string    `json:"Name"`
-	Type             string    `json:"Type"`
-	KeyID            string    `json:"KeyId,omitempty"`
-	LastModifiedDate EpochTime `json:"LastModifiedDate"`
-	LastModifiedUser string    `json:"LastModifiedUser"`
-	Description      string    `json:"Description,omitempty"`
-	Value            string    `json:"Value"`
-	AllowedPattern   string    `json:"AllowedPattern,omitempty"`
-	Version          int64     `json:"Version"`
-	Labels           []string  `json:"Labels"`
-	Tier             string    `json:"Tier"`
-	Policies         []any     `json:"Policies"`
-	DataType         string    `json:"DataType"`
+	Name             string         `json:"Name"`
+	Type             string         `json:"Type"`
+	KeyID            string         `json:"KeyId,omitempty"`
+	LastModifiedDate epochtime.Time `json:"LastModifiedDate"`
+	LastModifiedUser string         `json:"LastModifiedUser"`
+	Description      string         `json:"Description,omitempty"`
+	Value            string         `json:"Value"`
+	AllowedPattern   string         `json:"AllowedPattern,omitempty"`
+	Version          int64          `json:"Version"`
+	Labels           []string       `json:"Labels"`
+	Tier             string         `json:"Tier"`
+	Policies         []any          `json:"Policies"`
+	DataType         string         `json:"DataType"`
 }
 
 // ParameterMetadata is a parameter as DescribeParameters returns it.
 type ParameterMetadata struct {
-	Name             string    `json:"Name"`
-	ARN              string    `json:"ARN"`
-	Type             string    `json:"Type"`
-	KeyID            string    `json:"KeyId,omitempty"`
-	LastModifiedDate EpochTime `json:"LastModifiedDate"`
-	LastModifiedUser string    `json:"LastModifiedUser"`
-	Description      string    `json:"Description,omitempty"`
-	AllowedPattern   string    `json:"AllowedPattern,omitempty"`
-	Version          int64     `json:"Version"`
-	Tier             string    `json:"Tier"`
-	Policies         []any     `json:"Policies"`
-	DataType         string    `json:"DataType"`
+	Name             string         `json:"Name"`
+	ARN              string         `json:"ARN"`
+	Type             string         `json:"Type"`
+	KeyID            string         `json:"KeyId,omitempty"`
+	LastModifiedDate epochtime.Time `json:"LastModifiedDate"`
+	LastModifiedUser string         `json:"LastModifiedUser"`
+	Description      string         `json:"Description,omitempty"`
+	AllowedPattern   string         `json:"AllowedPattern,omitempty"`
+	Version          int64          `json:"Version"`
+	Tier             string         `json:"Tier"`
+	Policies         []any          `json:"Policies"`
+	DataType         string         `json:"DataType"`
 }
 
 // GetParameterInput is the GetParameter request.
@@ -469,7 +470,7 @@ func (s *Service) render(p *param, v *version, selector string, decrypt bool) Pa
 		Value:            s.value(v, decrypt),
 		Version:          v.Version,
 		Selector:         selector,
-		LastModifiedDate: EpochTime(v.Modified),
+		LastModifiedDate: epochtime.Time(v.Modified),
 		ARN:              s.ARN(p.Name),
 		DataType:         v.DataType,
 	}
@@ -519,14 +520,15 @@ func (s *Service) GetParameters(_ context.Context, in *GetParametersInput) (*Get
 	return out, nil
 }
 
-func pageSize(max *int, def, limit int) (int, error) {
-	if max == nil {
+// pageSize resolves a MaxResults: def when absent, else a value from 1 to limit.
+func pageSize(maxResults *int, def, limit int) (int, error) {
+	if maxResults == nil {
 		return def, nil
 	}
-	if *max < 1 || *max > limit {
-		return 0, validation("1 validation error detected: Value '%d' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to %d and greater than or equal to 1", *max, limit)
+	if n := *maxResults; n < 1 || n > limit {
+		return 0, validation("1 validation error detected: Value '%d' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to %d and greater than or equal to 1", n, limit)
 	}
-	return *max, nil
+	return *maxResults, nil
 }
 
 func encodeToken(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
@@ -639,17 +641,30 @@ func underPath(name, path string, recursive bool) bool {
 	return recursive || !strings.Contains(name[len(prefix):], "/")
 }
 
-// sortedNames returns the names of all parameters passing every filter, in
-// order, starting after the one a NextToken names. Callers hold mu.
-func (s *Service) sortedNames(keep func(p *param) bool, after string) []string {
-	var names []string
+// afterToken decodes the NextToken of a listing by name: the name of the last
+// parameter of the previous page, or "" for the first page.
+func afterToken(token string) (string, error) {
+	if token == "" {
+		return "", nil
+	}
+	return decodeToken(token)
+}
+
+// namePage returns, in order, at most size names of the parameters that keep
+// accepts and that sort after the name after, and the NextToken of the
+// following page ("" when this page is the last). Callers hold mu.
+func (s *Service) namePage(keep func(p *param) bool, after string, size int) (names []string, next string) {
 	for name, p := range s.params {
 		if name > after && keep(p) {
 			names = append(names, name)
 		}
 	}
 	sort.Strings(names)
-	return names
+	if len(names) > size {
+		names = names[:size]
+		next = encodeToken(names[size-1])
+	}
+	return names, next
 }
 
 func allPass(fs []filter) func(p *param) bool {
@@ -680,11 +695,9 @@ func (s *Service) GetParametersByPath(_ context.Context, in *GetParametersByPath
 	if err != nil {
 		return nil, err
 	}
-	after := ""
-	if in.NextToken != "" {
-		if after, err = decodeToken(in.NextToken); err != nil {
-			return nil, err
-		}
+	after, err := afterToken(in.NextToken)
+	if err != nil {
+		return nil, err
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -692,12 +705,8 @@ func (s *Service) GetParametersByPath(_ context.Context, in *GetParametersByPath
 		return nil, err
 	}
 	pass := allPass(filters)
-	names := s.sortedNames(func(p *param) bool { return underPath(p.Name, path, in.Recursive) && pass(p) }, after)
-	out := &GetParametersByPathOutput{Parameters: []Parameter{}}
-	if len(names) > size {
-		names = names[:size]
-		out.NextToken = encodeToken(names[size-1])
-	}
+	names, next := s.namePage(func(p *param) bool { return underPath(p.Name, path, in.Recursive) && pass(p) }, after, size)
+	out := &GetParametersByPathOutput{Parameters: []Parameter{}, NextToken: next}
 	for _, name := range names {
 		p := s.params[name]
 		out.Parameters = append(out.Parameters, s.render(p, p.current(), "", in.WithDecryption))
@@ -747,7 +756,7 @@ func (s *Service) GetParameterHistory(_ context.Context, in *GetParameterHistory
 			Name:             p.Name,
 			Type:             v.Type,
 			KeyID:            v.KeyID,
-			LastModifiedDate: EpochTime(v.Modified),
+			LastModifiedDate: epochtime.Time(v.Modified),
 			LastModifiedUser: lastModifiedUser,
 			Description:      v.Description,
 			Value:            s.value(v, in.WithDecryption),
@@ -772,23 +781,17 @@ func (s *Service) DescribeParameters(_ context.Context, in *DescribeParametersIn
 	if err != nil {
 		return nil, err
 	}
-	after := ""
-	if in.NextToken != "" {
-		if after, err = decodeToken(in.NextToken); err != nil {
-			return nil, err
-		}
+	after, err := afterToken(in.NextToken)
+	if err != nil {
+		return nil, err
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	if err := s.checkOpen(); err != nil {
 		return nil, err
 	}
-	names := s.sortedNames(allPass(filters), after)
-	out := &DescribeParametersOutput{Parameters: []ParameterMetadata{}}
-	if len(names) > size {
-		names = names[:size]
-		out.NextToken = encodeToken(names[size-1])
-	}
+	names, next := s.namePage(allPass(filters), after, size)
+	out := &DescribeParametersOutput{Parameters: []ParameterMetadata{}, NextToken: next}
 	for _, name := range names {
 		p := s.params[name]
 		v := p.current()
@@ -797,7 +800,7 @@ func (s *Service) DescribeParameters(_ context.Context, in *DescribeParametersIn
 			ARN:              s.ARN(p.Name),
 			Type:             v.Type,
 			KeyID:            v.KeyID,
-			LastModifiedDate: EpochTime(v.Modified),
+			LastModifiedDate: epochtime.Time(v.Modified),
 			LastModifiedUser: lastModifiedUser,
 			Description:      v.Description,
 			AllowedPattern:   v.AllowedPattern,

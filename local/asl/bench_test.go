@@ -125,10 +125,10 @@ func BenchmarkPassChainHistory(b *testing.B) {
 	}
 }
 
-// BenchmarkIdleSuspended measures the heap an execution parked in a Wait
-// state keeps when the embedder uses SuspendWaits (no goroutine, just the
-// *Suspended value); it reports bytes per idle execution.
-func BenchmarkIdleSuspended(b *testing.B) {
+// idleMachine is the machine of the idle benchmarks: it assigns a variable
+// and then waits a day.
+func idleMachine(b *testing.B) *StateMachine {
+	b.Helper()
 	sm, err := Parse([]byte(`{"StartAt":"A","States":{
 	  "A":{"Type":"Pass","Assign":{"customer":"c-1"},"Next":"W"},
 	  "W":{"Type":"Wait","Seconds":86400,"Next":"B"},
@@ -136,6 +136,14 @@ func BenchmarkIdleSuspended(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	return sm
+}
+
+// BenchmarkIdleSuspended measures the heap an execution parked in a Wait
+// state keeps when the embedder uses SuspendWaits (no goroutine, just the
+// *Suspended value); it reports bytes per idle execution.
+func BenchmarkIdleSuspended(b *testing.B) {
+	sm := idleMachine(b)
 	clock := NewFakeClock(time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC))
 	const n = 10000
 	var parked []*Suspended
@@ -165,13 +173,7 @@ func BenchmarkIdleSuspended(b *testing.B) {
 // BenchmarkIdleBlocked is the baseline for BenchmarkIdleSuspended: the same
 // executions blocked in their Wait state on goroutines.
 func BenchmarkIdleBlocked(b *testing.B) {
-	sm, err := Parse([]byte(`{"StartAt":"A","States":{
-	  "A":{"Type":"Pass","Assign":{"customer":"c-1"},"Next":"W"},
-	  "W":{"Type":"Wait","Seconds":86400,"Next":"B"},
-	  "B":{"Type":"Pass","End":true}}}`))
-	if err != nil {
-		b.Fatal(err)
-	}
+	sm := idleMachine(b)
 	const n = 2000
 	var before, after runtime.MemStats
 	for i := 0; i < b.N; i++ {

@@ -1,6 +1,7 @@
 package asl
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -238,7 +239,7 @@ func (fr *frame) runChoice(ctx context.Context, e *evalCtx, raw any) (any, *stat
 			}
 			b, ok := v.(bool)
 			if !ok {
-				return nil, nil, nil, e.failf(ErrQueryEvaluationError, "The JSONata expression '%s' specified for the field 'Condition' returned an unexpected result type. Expected 'boolean', but was '%s' for value: %s", r.condition.src, jsonType(v), compactJSON(v))
+				return nil, nil, nil, e.failf(ErrQueryEvaluationError, "The JSONata expression '%s' specified for the field 'Condition' returned an unexpected result type. Expected 'boolean', but was '%s' for value: %s", r.condition.src, jsonpath.TypeName(v), compactJSON(v))
 			}
 			if !b {
 				continue
@@ -290,7 +291,7 @@ func (fr *frame) runChoice(ctx context.Context, e *evalCtx, raw any) (any, *stat
 	if st.defaultNext == nil {
 		return nil, nil, nil, failf(ErrNoChoiceMatched, "No Matches!")
 	}
-	out, vars, err := fr.finishJSONPath(ctx, e, raw, in, in, false)
+	out, vars, err := fr.finishJSONPath(ctx, e, raw, in, false)
 	return out, st.defaultNext, vars, err
 }
 
@@ -385,38 +386,17 @@ func compare(op string, v, operand any, opTime time.Time) bool {
 		if !ok1 || !ok2 {
 			return false
 		}
-		switch op {
-		case "StringEquals":
-			return a == b
-		case "StringLessThan":
-			return a < b
-		case "StringGreaterThan":
-			return a > b
-		case "StringLessThanEquals":
-			return a <= b
-		case "StringGreaterThanEquals":
-			return a >= b
-		case "StringMatches":
+		if op == "StringMatches" {
 			return wildcardMatch(b, a)
 		}
+		return ordered(strings.TrimPrefix(op, "String"), a, b)
 	case strings.HasPrefix(op, "Numeric"):
 		a, ok1 := v.(float64)
 		b, ok2 := operand.(float64)
 		if !ok1 || !ok2 {
 			return false
 		}
-		switch op {
-		case "NumericEquals":
-			return a == b
-		case "NumericLessThan":
-			return a < b
-		case "NumericGreaterThan":
-			return a > b
-		case "NumericLessThanEquals":
-			return a <= b
-		case "NumericGreaterThanEquals":
-			return a >= b
-		}
+		return ordered(strings.TrimPrefix(op, "Numeric"), a, b)
 	case strings.HasPrefix(op, "Timestamp"):
 		s, ok := v.(string)
 		if !ok {
@@ -426,18 +406,27 @@ func compare(op string, v, operand any, opTime time.Time) bool {
 		if err != nil {
 			return false
 		}
-		switch op {
-		case "TimestampEquals":
-			return a.Equal(opTime)
-		case "TimestampLessThan":
-			return a.Before(opTime)
-		case "TimestampGreaterThan":
-			return a.After(opTime)
-		case "TimestampLessThanEquals":
-			return !a.After(opTime)
-		case "TimestampGreaterThanEquals":
-			return !a.Before(opTime)
-		}
+		// compare the instants by the sign of Compare
+		return ordered(strings.TrimPrefix(op, "Timestamp"), a.Compare(opTime), 0)
+	}
+	return false
+}
+
+// ordered applies the relation named by a comparison operator without its
+// type prefix ("Equals", "LessThan", "GreaterThan", "LessThanEquals" or
+// "GreaterThanEquals") to a and b; any other name is false.
+func ordered[T cmp.Ordered](rel string, a, b T) bool {
+	switch rel {
+	case "Equals":
+		return a == b
+	case "LessThan":
+		return a < b
+	case "GreaterThan":
+		return a > b
+	case "LessThanEquals":
+		return a <= b
+	case "GreaterThanEquals":
+		return a >= b
 	}
 	return false
 }

@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/dragons-dev/dragons/local/asl/jsonpath"
 )
 
 // readItems loads a Map state's items with its ItemReader: the reader's
@@ -80,7 +82,7 @@ func decodeItems(r *itemReader, res any) ([]any, error) {
 		}
 		return parseItems(r, s)
 	}
-	return nil, fmt.Errorf("unexpected result of type %s", jsonType(res))
+	return nil, fmt.Errorf("unexpected result of type %s", jsonpath.TypeName(res))
 }
 
 func parseItems(r *itemReader, s string) ([]any, error) {

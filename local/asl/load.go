@@ -188,14 +188,8 @@ func (l *loader) loadMachine(raw any) *StateMachine {
 		sm.lang = l.queryLanguage(v, "/QueryLanguage")
 	}
 	l.topLang = sm.lang
-	if v, ok := m["TimeoutSeconds"]; ok {
-		n, ok := l.intValue(v, "/TimeoutSeconds", "TimeoutSeconds")
-		if ok {
-			if n <= 0 || n > 99999999 {
-				l.problem(CodeSchema, "The field 'TimeoutSeconds' must be between 1 and 99999999", "/TimeoutSeconds")
-			}
-			sm.timeout = float64(n)
-		}
+	if n, ok := l.intField(m, "TimeoutSeconds", "", 1, 99999999); ok {
+		sm.timeout = float64(n)
 	}
 	sm.top = l.loadGraph(m, "", sm.lang, false)
 	return sm
@@ -218,6 +212,25 @@ func (l *loader) intValue(v any, loc, field string) (int, bool) {
 		return 0, false
 	}
 	return int(f), true
+}
+
+// intField reads the optional integer field name of m (at loc), reporting a
+// problem when it is not an integer or lies outside [lo, hi]. ok is false when
+// the field is absent or not an integer.
+func (l *loader) intField(m map[string]any, name, loc string, lo, hi int) (int, bool) {
+	v, ok := m[name]
+	if !ok {
+		return 0, false
+	}
+	floc := loc + "/" + name
+	n, ok := l.intValue(v, floc, name)
+	if !ok {
+		return 0, false
+	}
+	if n < lo || n > hi {
+		l.problem(CodeSchema, fmt.Sprintf("The field '%s' must be between %d and %d", name, lo, hi), floc)
+	}
+	return n, true
 }
 
 // loadGraph loads StartAt/States of m (the machine, a branch or an item
@@ -952,21 +965,11 @@ func (l *loader) loadRetryCatch(st *state, m map[string]any, loc string) {
 			l.checkFields(rm, set("ErrorEquals", "IntervalSeconds", "MaxAttempts", "BackoffRate", "MaxDelaySeconds", "JitterStrategy", "Comment"), rloc, "Retry")
 			r := &retrier{interval: 1, maxAttempts: 3, backoffRate: 2}
 			r.errorEquals = l.errorEquals(rm, rloc, i == len(arr)-1)
-			if v, ok := rm["IntervalSeconds"]; ok {
-				if n, ok := l.intValue(v, rloc+"/IntervalSeconds", "IntervalSeconds"); ok {
-					if n < 1 || n > 99999999 {
-						l.problem(CodeSchema, "The field 'IntervalSeconds' must be between 1 and 99999999", rloc+"/IntervalSeconds")
-					}
-					r.interval = float64(n)
-				}
+			if n, ok := l.intField(rm, "IntervalSeconds", rloc, 1, 99999999); ok {
+				r.interval = float64(n)
 			}
-			if v, ok := rm["MaxAttempts"]; ok {
-				if n, ok := l.intValue(v, rloc+"/MaxAttempts", "MaxAttempts"); ok {
-					if n < 0 || n > 99999999 {
-						l.problem(CodeSchema, "The field 'MaxAttempts' must be between 0 and 99999999", rloc+"/MaxAttempts")
-					}
-					r.maxAttempts = n
-				}
+			if n, ok := l.intField(rm, "MaxAttempts", rloc, 0, 99999999); ok {
+				r.maxAttempts = n
 			}
 			if v, ok := rm["BackoffRate"]; ok {
 				f, ok := v.(float64)
@@ -975,13 +978,8 @@ func (l *loader) loadRetryCatch(st *state, m map[string]any, loc string) {
 				}
 				r.backoffRate = f
 			}
-			if v, ok := rm["MaxDelaySeconds"]; ok {
-				if n, ok := l.intValue(v, rloc+"/MaxDelaySeconds", "MaxDelaySeconds"); ok {
-					if n < 1 || n > 31622400 {
-						l.problem(CodeSchema, "The field 'MaxDelaySeconds' must be between 1 and 31622400", rloc+"/MaxDelaySeconds")
-					}
-					r.maxDelay = float64(n)
-				}
+			if n, ok := l.intField(rm, "MaxDelaySeconds", rloc, 1, 31622400); ok {
+				r.maxDelay = float64(n)
 			}
 			if v, ok := rm["JitterStrategy"]; ok {
 				switch v {

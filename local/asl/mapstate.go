@@ -5,6 +5,8 @@ import (
 	"errors"
 	"math"
 	"sync"
+
+	"github.com/dragons-dev/dragons/local/asl/jsonpath"
 )
 
 // child returns a frame for a branch or iteration. Distributed Map
@@ -33,11 +35,7 @@ func (fr *frame) attemptParallel(ctx context.Context, e *evalCtx, raw any) (any,
 		return nil, nil, err
 	}
 	if tr := fr.test; tr != nil && tr.mock != nil {
-		res, err := tr.mock.outcome()
-		if err != nil {
-			return nil, nil, err
-		}
-		return fr.finishResult(ctx, e, raw, res)
+		return fr.finishMocked(ctx, e, raw, tr.mock)
 	}
 	h := fr.ex.hist
 	if h != nil {
@@ -80,16 +78,35 @@ func (fr *frame) attemptParallel(ctx context.Context, e *evalCtx, raw any) (any,
 		wg.Wait()
 		cancel()
 	}
-	if firstErr != nil {
+	return fr.endBranches(ctx, e, raw, "ParallelState", results, firstErr)
+}
+
+// endBranches ends a Parallel or Map state once its branches or iterations
+// have run: it records the state's Failed (unless ctx was cancelled) or
+// Succeeded event, with event type prefix kind, and on success finishes the
+// state with results.
+func (fr *frame) endBranches(ctx context.Context, e *evalCtx, raw any, kind string, results []any, err error) (any, map[string]any, error) {
+	h := fr.ex.hist
+	if err != nil {
 		if h != nil && ctx.Err() == nil {
-			h.emit(&fr.prev, Event{Type: "ParallelStateFailed"})
+			h.emit(&fr.prev, Event{Type: kind + "Failed"})
 		}
-		return nil, nil, firstErr
+		return nil, nil, err
 	}
 	if h != nil {
-		h.emit(&fr.prev, Event{Type: "ParallelStateSucceeded"})
+		h.emit(&fr.prev, Event{Type: kind + "Succeeded"})
 	}
 	return fr.finishResult(ctx, e, raw, results)
+}
+
+// finishMocked ends a Parallel or Map state under test with the mocked
+// outcome in place of running its branches or iterations.
+func (fr *frame) finishMocked(ctx context.Context, e *evalCtx, raw any, m *TestStateMock) (any, map[string]any, error) {
+	res, err := m.outcome()
+	if err != nil {
+		return nil, nil, err
+	}
+	return fr.finishResult(ctx, e, raw, res)
 }
 
 // syncPrev continues the parent's event chain after a sequential child.
@@ -112,13 +129,13 @@ func (fr *frame) attemptMap(ctx context.Context, e *evalCtx, raw any) (any, map[
 			}
 			arr, ok := v.([]any)
 			if !ok {
-				return nil, nil, e.failf(ErrQueryEvaluationError, "The JSONata expression '%s' specified for the field 'Items' returned an unexpected result type. Expected 'array', but was '%s' for value: %s", st.items.src, jsonType(v), compactJSON(v))
+				return nil, nil, e.failf(ErrQueryEvaluationError, "The JSONata expression '%s' specified for the field 'Items' returned an unexpected result type. Expected 'array', but was '%s' for value: %s", st.items.src, jsonpath.TypeName(v), compactJSON(v))
 			}
 			items = arr
 		} else if st.itemReader == nil {
 			arr, ok := v.([]any)
 			if !ok {
-				return nil, nil, e.failf(ErrQueryEvaluationError, "The Map state input must be an array, but was '%s'", jsonType(v))
+				return nil, nil, e.failf(ErrQueryEvaluationError, "The Map state input must be an array, but was '%s'", jsonpath.TypeName(v))
 			}
 			items = arr
 		}
@@ -189,11 +206,7 @@ func (fr *frame) attemptMap(ctx context.Context, e *evalCtx, raw any) (any, map[
 			return nil, nil, err
 		}
 		if tr.mock != nil {
-			res, err := tr.mock.outcome()
-			if err != nil {
-				return nil, nil, err
-			}
-			return fr.finishResult(ctx, e, raw, res)
+			return fr.finishMocked(ctx, e, raw, tr.mock)
 		}
 	}
 	h := fr.ex.hist
@@ -240,15 +253,11 @@ func (fr *frame) attemptMap(ctx context.Context, e *evalCtx, raw any) (any, map[
 		}
 		if err != nil {
 			if h != nil {
-				typ := "MapIterationFailed"
-				if ictx.Err() != nil {
-					typ = "MapIterationAborted"
-				}
 				d := &MapIterationDetails{Name: st.name, Index: i}
-				if typ == "MapIterationFailed" {
-					h.emit(&c.prev, Event{Type: typ, MapIterationFailed: d})
+				if ictx.Err() != nil {
+					h.emit(&c.prev, Event{Type: "MapIterationAborted", MapIterationAborted: d})
 				} else {
-					h.emit(&c.prev, Event{Type: typ, MapIterationAborted: d})
+					h.emit(&c.prev, Event{Type: "MapIterationFailed", MapIterationFailed: d})
 				}
 			}
 			return err
@@ -342,16 +351,7 @@ func (fr *frame) attemptMap(ctx context.Context, e *evalCtx, raw any) (any, map[
 		wg.Wait()
 		cancel()
 	}
-	if failErr != nil {
-		if h != nil && ctx.Err() == nil {
-			h.emit(&fr.prev, Event{Type: "MapStateFailed"})
-		}
-		return nil, nil, failErr
-	}
-	if h != nil {
-		h.emit(&fr.prev, Event{Type: "MapStateSucceeded"})
-	}
-	return fr.finishResult(ctx, e, raw, results)
+	return fr.endBranches(ctx, e, raw, "MapState", results, failErr)
 }
 
 // batchItems groups items per ItemBatcher into {"Items": [...], "BatchInput": ...}.

@@ -613,27 +613,9 @@ func (e *evalCtx) number(ctx context.Context, nf *numField, data any) (float64, 
 		}
 		f, ok := v.(float64)
 		if !ok {
-			return 0, e.failf(ErrQueryEvaluationError, "The JSONata expression '%s' specified for the field '%s' returned an unexpected result type. Expected 'number', but was '%s' for value: %s", nf.expr.src, nf.field, jsonType(v), compactJSON(v))
+			return 0, e.failf(ErrQueryEvaluationError, "The JSONata expression '%s' specified for the field '%s' returned an unexpected result type. Expected 'number', but was '%s' for value: %s", nf.expr.src, nf.field, jsonpath.TypeName(v), compactJSON(v))
 		}
 		return f, nil
 	}
 	return nf.value, nil
-}
-
-func jsonType(v any) string {
-	switch v.(type) {
-	case nil:
-		return "null"
-	case bool:
-		return "boolean"
-	case float64:
-		return "number"
-	case string:
-		return "string"
-	case []any:
-		return "array"
-	case map[string]any:
-		return "object"
-	}
-	return fmt.Sprintf("%T", v)
 }

@@ -128,12 +128,13 @@ func (fr *frame) noteEvaluationFailure(st *state, err error) {
 	fr.ex.hist.emit(&fr.prev, Event{Type: "EvaluationFailed", EvaluationFailed: &EvaluationFailedDetails{State: st.name, Error: ee.ErrorName, Cause: ee.Cause, Location: ee.location}})
 }
 
-// finishJSONPath applies Assign ($ = assignData), ResultPath and OutputPath.
-func (fr *frame) finishJSONPath(ctx context.Context, e *evalCtx, raw, assignData, result any, resultPath bool) (any, map[string]any, error) {
+// finishJSONPath applies Assign ($ = result), ResultPath (when resultPath is
+// set) and OutputPath.
+func (fr *frame) finishJSONPath(ctx context.Context, e *evalCtx, raw, result any, resultPath bool) (any, map[string]any, error) {
 	st := e.st
 	var vars map[string]any
 	if st.assign != nil {
-		v, err := st.assign.eval(ctx, e, assignData)
+		v, err := st.assign.eval(ctx, e, result)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -147,9 +148,7 @@ func (fr *frame) finishJSONPath(ctx context.Context, e *evalCtx, raw, assignData
 			return nil, nil, err
 		}
 		if tr := fr.test; tr != nil {
-			if tr != nil {
-				tr.record(&tr.insp.AfterResultPath, out)
-			}
+			tr.record(&tr.insp.AfterResultPath, out)
 		}
 	}
 	out, err := e.selectPath(st.outputPath, "OutputPath", out)
@@ -192,29 +191,23 @@ func (fr *frame) runPass(ctx context.Context, e *evalCtx, raw any) (any, map[str
 	}
 	res := in
 	if tr := fr.test; tr != nil {
-		if tr != nil {
-			tr.record(&tr.insp.AfterInputPath, in)
-		}
+		tr.record(&tr.insp.AfterInputPath, in)
 	}
 	if st.parameters != nil {
 		if res, err = st.parameters.eval(e, in); err != nil {
 			return nil, nil, err
 		}
 		if tr := fr.test; tr != nil {
-			if tr != nil {
-				tr.record(&tr.insp.AfterParameters, res)
-			}
+			tr.record(&tr.insp.AfterParameters, res)
 		}
 	}
 	if st.hasResult {
 		res = st.result
 	}
 	if tr := fr.test; tr != nil {
-		if tr != nil {
-			tr.record(&tr.insp.Result, res)
-		}
+		tr.record(&tr.insp.Result, res)
 	}
-	return fr.finishJSONPath(ctx, e, raw, res, res, true)
+	return fr.finishJSONPath(ctx, e, raw, res, true)
 }
 
 func (fr *frame) runSucceed(ctx context.Context, e *evalCtx, raw any) (any, error) {
@@ -241,7 +234,7 @@ func (fr *frame) runFail(ctx context.Context, e *evalCtx, raw any) error {
 			}
 			s, ok := v.(string)
 			if !ok {
-				return "", e.failf(ErrQueryEvaluationError, "The JSONata expression '%s' specified for the field '%s' returned an unexpected result type. Expected 'string', but was '%s' for value: %s", f.expr.src, field, jsonType(v), compactJSON(v))
+				return "", e.failf(ErrQueryEvaluationError, "The JSONata expression '%s' specified for the field '%s' returned an unexpected result type. Expected 'string', but was '%s' for value: %s", f.expr.src, field, jsonpath.TypeName(v), compactJSON(v))
 			}
 			return s, nil
 		case f.tmpl != nil:
@@ -343,7 +336,7 @@ func (fr *frame) runWait(ctx context.Context, e *evalCtx, raw any) (any, map[str
 	if st.lang == JSONata {
 		return fr.finishJSONata(ctx, e, raw)
 	}
-	return fr.finishJSONPath(ctx, e, raw, data, data, false)
+	return fr.finishJSONPath(ctx, e, raw, data, false)
 }
 
 // runWithRetry runs a Task, Parallel or Map state with its Retry and Catch
@@ -471,10 +464,8 @@ func (fr *frame) effectiveInput(ctx context.Context, e *evalCtx, raw any) (in, p
 	if st.lang == JSONata {
 		if st.arguments != nil {
 			params, err = st.arguments.eval(ctx, e)
-			if err == nil {
-				if tr != nil {
-					tr.record(&tr.insp.AfterArguments, params)
-				}
+			if err == nil && tr != nil {
+				tr.record(&tr.insp.AfterArguments, params)
 			}
 			return raw, params, err
 		}
@@ -489,10 +480,8 @@ func (fr *frame) effectiveInput(ctx context.Context, e *evalCtx, raw any) (in, p
 	}
 	if st.parameters != nil {
 		params, err = st.parameters.eval(e, in)
-		if err == nil {
-			if tr != nil {
-				tr.record(&tr.insp.AfterParameters, params)
-			}
+		if err == nil && tr != nil {
+			tr.record(&tr.insp.AfterParameters, params)
 		}
 		return in, params, err
 	}

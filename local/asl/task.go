@@ -346,24 +346,24 @@ func (fr *frame) invokeWithTimeouts(ctx context.Context, req *TaskRequest, timeo
 		hbC, stopHB = clock.Timer(start.Add(heartbeat))
 	}
 	defer func() { stopHB() }()
+	// expire ends the wait with the timeout errName, unless the task
+	// finished at the same moment.
+	expire := func(errName string) (any, error, string) {
+		select {
+		case o := <-done:
+			return o.result, o.err, ""
+		default:
+		}
+		return nil, nil, errName
+	}
 	for {
 		select {
 		case o := <-done:
 			return o.result, o.err, ""
 		case <-timeoutC:
-			select {
-			case o := <-done:
-				return o.result, o.err, ""
-			default:
-			}
-			return nil, nil, ErrTimeout
+			return expire(ErrTimeout)
 		case <-hbC:
-			select {
-			case o := <-done:
-				return o.result, o.err, ""
-			default:
-			}
-			return nil, nil, ErrHeartbeatTimeout
+			return expire(ErrHeartbeatTimeout)
 		case <-beats:
 			stopHB()
 			hbC, stopHB = clock.Timer(clock.Now().Add(heartbeat))

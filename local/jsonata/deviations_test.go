@@ -2,7 +2,6 @@ package jsonata
 
 import (
 	"encoding/json"
-	"errors"
 	"testing"
 )
 
@@ -30,20 +29,7 @@ func TestDeliberateDifferences(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			got, err := evalString(c.expr, Undefined, nil)
-			if c.wantErr != "" {
-				var je *Error
-				if !errors.As(err, &je) || je.Code != c.wantErr {
-					t.Fatalf("%s: want error %s, got %s, %v", c.expr, c.wantErr, show(got), err)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatalf("%s: %v", c.expr, err)
-			}
-			if c.want == "" {
-				if got != Undefined {
-					t.Fatalf("%s: want undefined, got %s", c.expr, show(got))
-				}
+			if !wantOutcome(t, c.expr, got, err, c.want, c.wantErr) {
 				return
 			}
 			if !jsonEqual(t, got, json.RawMessage(c.want)) {

@@ -915,33 +915,31 @@ func (ev *evaluator) evalSort(n *node, input any, e *env) (any, error) {
 }
 
 func compareSortable(n *node, a, b any) (int, error) {
+	const notSortable = "the expressions within an order-by clause must evaluate to numeric or string values"
 	switch x := a.(type) {
 	case float64:
-		y, ok := b.(float64)
-		if !ok {
-			if _, isStr := b.(string); isStr {
-				return 0, errAt(n, "T2007", "", b, "type mismatch when comparing values %s and %s in order-by clause", describe(a), describe(b))
+		if y, ok := b.(float64); ok {
+			switch {
+			case x < y:
+				return -1, nil
+			case x > y:
+				return 1, nil
 			}
-			return 0, errAt(n, "T2008", "", b, "the expressions within an order-by clause must evaluate to numeric or string values")
+			return 0, nil
 		}
-		switch {
-		case x < y:
-			return -1, nil
-		case x > y:
-			return 1, nil
-		}
-		return 0, nil
 	case string:
-		y, ok := b.(string)
-		if !ok {
-			if _, isNum := b.(float64); isNum {
-				return 0, errAt(n, "T2007", "", b, "type mismatch when comparing values %s and %s in order-by clause", describe(a), describe(b))
-			}
-			return 0, errAt(n, "T2008", "", b, "the expressions within an order-by clause must evaluate to numeric or string values")
+		if y, ok := b.(string); ok {
+			return compareStrings(x, y), nil
 		}
-		return compareStrings(x, y), nil
+	default:
+		return 0, errAt(n, "T2008", "", a, notSortable)
 	}
-	return 0, errAt(n, "T2008", "", a, "the expressions within an order-by clause must evaluate to numeric or string values")
+	// a is a number or a string and b is not of the same type
+	switch b.(type) {
+	case float64, string:
+		return 0, errAt(n, "T2007", "", b, "type mismatch when comparing values %s and %s in order-by clause", describe(a), describe(b))
+	}
+	return 0, errAt(n, "T2008", "", b, notSortable)
 }
 
 // mergeSort is a stable sort driven by a "greater than" predicate that may

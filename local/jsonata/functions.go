@@ -57,6 +57,17 @@ func fnErr(code string, value any, format string, args ...any) *Error {
 	return &Error{Code: code, Position: -1, Value: value, Message: fmt.Sprintf(format, args...)}
 }
 
+// callback calls fn from inside the built-in function call c.
+func (ev *evaluator) callback(c *call, fn any, args []any) (any, error) {
+	return ev.apply(fn, args, c.input, c.env, c.at, "")
+}
+
+// hofCall calls fn the way a higher-order function calls its callback for
+// one member of coll: with as many of (value, key, coll) as fn declares.
+func (ev *evaluator) hofCall(c *call, fn, value, key, coll any) (any, error) {
+	return ev.callback(c, fn, hofArgs(fn, value, key, coll))
+}
+
 // hofArgs builds the arguments a higher-order function passes to its
 // callback: as many of (value, index, array) as the callback declares.
 func hofArgs(fn any, vals ...any) []any {
@@ -218,7 +229,7 @@ func defineArrayFunctions() {
 		var greater func(x, y any) (bool, error)
 		if fn := a[1]; fn != Undefined {
 			greater = func(x, y any) (bool, error) {
-				r, err := ev.apply(fn, []any{x, y}, c.input, c.env, c.at, "")
+				r, err := ev.callback(c, fn, []any{x, y})
 				if err != nil {
 					return false, err
 				}
@@ -255,7 +266,7 @@ func defineArrayFunctions() {
 		items, _ := arrayItems(a[0])
 		out := newSeq()
 		for i, it := range items {
-			r, err := ev.apply(a[1], hofArgs(a[1], it, float64(i), a[0]), c.input, c.env, c.at, "")
+			r, err := ev.hofCall(c, a[1], it, float64(i), a[0])
 			if err != nil {
 				return nil, err
 			}
@@ -272,7 +283,7 @@ func defineArrayFunctions() {
 		items, _ := arrayItems(a[0])
 		out := newSeq()
 		for i, it := range items {
-			r, err := ev.apply(a[1], hofArgs(a[1], it, float64(i), a[0]), c.input, c.env, c.at, "")
+			r, err := ev.hofCall(c, a[1], it, float64(i), a[0])
 			if err != nil {
 				return nil, err
 			}
@@ -292,7 +303,7 @@ func defineArrayFunctions() {
 		for i, it := range items {
 			ok := true
 			if a[1] != Undefined {
-				r, err := ev.apply(a[1], hofArgs(a[1], it, float64(i), a[0]), c.input, c.env, c.at, "")
+				r, err := ev.hofCall(c, a[1], it, float64(i), a[0])
 				if err != nil {
 					return nil, err
 				}
@@ -333,7 +344,7 @@ func defineArrayFunctions() {
 			if fn.arity() >= 4 {
 				args = append(args, a[0])
 			}
-			r, err := ev.apply(fn, args, c.input, c.env, c.at, "")
+			r, err := ev.callback(c, fn, args)
 			if err != nil {
 				return nil, err
 			}
@@ -377,7 +388,7 @@ func defineObjectFunctions() {
 		out := newSeq()
 		for _, k := range objectKeys(a[0]) {
 			v, _ := objectGet(a[0], k)
-			r, err := ev.apply(a[1], hofArgs(a[1], v, k, a[0]), c.input, c.env, c.at, "")
+			r, err := ev.hofCall(c, a[1], v, k, a[0])
 			if err != nil {
 				return nil, err
 			}
@@ -394,7 +405,7 @@ func defineObjectFunctions() {
 		out := newObj(0)
 		for _, k := range objectKeys(a[0]) {
 			v, _ := objectGet(a[0], k)
-			r, err := ev.apply(a[1], hofArgs(a[1], v, k, a[0]), c.input, c.env, c.at, "")
+			r, err := ev.hofCall(c, a[1], v, k, a[0])
 			if err != nil {
 				return nil, err
 			}

@@ -131,7 +131,7 @@ func defineStringFunctions() {
 		if a[1] == Undefined {
 			return Undefined, nil
 		}
-		m, err := ev.apply(a[1], []any{s}, c.input, c.env, c.at, "")
+		m, err := ev.callback(c, a[1], []any{s})
 		if err != nil {
 			return nil, err
 		}
@@ -142,13 +142,9 @@ func defineStringFunctions() {
 			return Undefined, nil
 		}
 		s := a[0].(string)
-		limit := -1
-		if a[2] != Undefined {
-			l := a[2].(float64)
-			if l < 0 {
-				return nil, fnErr("D3020", l, "third argument of split function must evaluate to a positive number")
-			}
-			limit = int(math.Floor(l))
+		limit, err := matchLimit(a[2], "D3020", "third argument of split function must evaluate to a positive number")
+		if err != nil {
+			return nil, err
 		}
 		var parts []string
 		switch p := a[1].(type) {
@@ -167,7 +163,7 @@ func defineStringFunctions() {
 			}
 			start, count := 0, 0
 			m := newMatcher(p.re, s)
-			err := m.each(limit, func(r *reMatch) error {
+			err = m.each(limit, func(r *reMatch) error {
 				out.push(s[start:r.byteStart])
 				start = r.byteEnd
 				count++
@@ -212,25 +208,17 @@ func defineStringFunctions() {
 			return Undefined, nil
 		}
 		s := a[0].(string)
-		limit := -1
-		if a[2] != Undefined {
-			l := a[2].(float64)
-			if l < 0 {
-				return nil, fnErr("D3040", l, "third argument of match function must evaluate to a positive number")
-			}
-			limit = int(math.Floor(l))
+		limit, err := matchLimit(a[2], "D3040", "third argument of match function must evaluate to a positive number")
+		if err != nil {
+			return nil, err
 		}
 		re, ok := a[1].(*regexFn)
 		if !ok {
 			return nil, fnErr("T0410", a[1], "argument 2 of function \"match\" must be a regular expression")
 		}
 		out := newSeq()
-		err := newMatcher(re.re, s).each(limit, func(m *reMatch) error {
-			o := newObj(3)
-			o.set("match", m.match)
-			o.set("index", float64(m.start))
-			o.set("groups", groupsArray(m.groups))
-			out.push(o)
+		err = newMatcher(re.re, s).each(limit, func(m *reMatch) error {
+			out.push(matchRecord(m))
 			return nil
 		})
 		if err != nil {
@@ -243,13 +231,9 @@ func defineStringFunctions() {
 			return Undefined, nil
 		}
 		s := a[0].(string)
-		limit := -1
-		if a[3] != Undefined {
-			l := a[3].(float64)
-			if l < 0 {
-				return nil, fnErr("D3011", l, "fourth argument of replace function must evaluate to a positive number")
-			}
-			limit = int(math.Floor(l))
+		limit, err := matchLimit(a[3], "D3011", "fourth argument of replace function must evaluate to a positive number")
+		if err != nil {
+			return nil, err
 		}
 		switch p := a[1].(type) {
 		case string:
@@ -264,17 +248,13 @@ func defineStringFunctions() {
 		case *regexFn:
 			var b strings.Builder
 			pos := 0
-			err := newMatcher(p.re, s).each(limit, func(m *reMatch) error {
+			err = newMatcher(p.re, s).each(limit, func(m *reMatch) error {
 				b.WriteString(s[pos:m.byteStart])
 				switch r := a[2].(type) {
 				case string:
 					b.WriteString(expandReplacement(r, m))
 				default:
-					mo := newObj(3)
-					mo.set("match", m.match)
-					mo.set("index", float64(m.start))
-					mo.set("groups", groupsArray(m.groups))
-					res, err := ev.apply(a[2], []any{mo}, c.input, c.env, c.at, "")
+					res, err := ev.callback(c, a[2], []any{matchRecord(m)})
 					if err != nil {
 						return err
 					}

@@ -173,26 +173,24 @@ func (p *parser) nud(t token) (*node, error) {
 		p.open("]")
 		defer p.close()
 		n.kind = kArray
-		if !p.isOp("]") {
-			for {
-				item, err := p.expression(0)
-				if err != nil {
-					return nil, err
-				}
-				if p.isOp("..") {
-					r := &node{kind: kBinary, op: "..", pos: p.peek().pos, lhs: item}
-					p.advance()
-					if r.rhs, err = p.expression(0); err != nil {
-						return nil, err
-					}
-					item = r
-				}
-				n.exprs = append(n.exprs, item)
-				if !p.isOp(",") {
-					break
-				}
-				p.advance()
+		err := p.commaList("]", func() error {
+			item, err := p.expression(0)
+			if err != nil {
+				return err
 			}
+			if p.isOp("..") {
+				r := &node{kind: kBinary, op: "..", pos: p.peek().pos, lhs: item}
+				p.advance()
+				if r.rhs, err = p.expression(0); err != nil {
+					return err
+				}
+				item = r
+			}
+			n.exprs = append(n.exprs, item)
+			return nil
+		})
+		if err != nil {
+			return nil, err
 		}
 		return n, p.expect("]")
 	case "{":
@@ -234,27 +232,42 @@ func (p *parser) pairs() ([]pair, error) {
 	p.open("}")
 	defer p.close()
 	var out []pair
-	if !p.isOp("}") {
-		for {
-			k, err := p.expression(0)
-			if err != nil {
-				return nil, err
-			}
-			if err := p.expect(":"); err != nil {
-				return nil, err
-			}
-			v, err := p.expression(0)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, pair{k, v})
-			if !p.isOp(",") {
-				break
-			}
-			p.advance()
+	err := p.commaList("}", func() error {
+		k, err := p.expression(0)
+		if err != nil {
+			return err
 		}
+		if err := p.expect(":"); err != nil {
+			return err
+		}
+		v, err := p.expression(0)
+		if err != nil {
+			return err
+		}
+		out = append(out, pair{k, v})
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, p.expect("}")
+}
+
+// commaList parses a comma-separated list of items, each read by item, up to
+// but not including closer; the list may be empty.
+func (p *parser) commaList(closer string, item func() error) error {
+	if p.isOp(closer) {
+		return nil
+	}
+	for {
+		if err := item(); err != nil {
+			return err
+		}
+		if !p.isOp(",") {
+			return nil
+		}
+		p.advance()
+	}
 }
 
 func (p *parser) led(t token, left *node) (*node, error) {
@@ -367,42 +380,38 @@ func (p *parser) call(t token, left *node) (*node, error) {
 	p.open(")")
 	defer p.close()
 	n := &node{kind: kCall, pos: t.pos, lhs: left}
-	if !p.isOp(")") {
-		for {
-			if p.isOp("?") {
-				pt := p.advance()
-				n.kind = kPartial
-				n.exprs = append(n.exprs, &node{kind: kPlaceholder, pos: pt.pos})
-			} else {
-				a, err := p.expression(0)
-				if err != nil {
-					return nil, err
-				}
-				n.exprs = append(n.exprs, a)
-			}
-			if !p.isOp(",") {
-				break
-			}
-			p.advance()
+	err := p.commaList(")", func() error {
+		if p.isOp("?") {
+			pt := p.advance()
+			n.kind = kPartial
+			n.exprs = append(n.exprs, &node{kind: kPlaceholder, pos: pt.pos})
+			return nil
 		}
+		a, err := p.expression(0)
+		if err != nil {
+			return err
+		}
+		n.exprs = append(n.exprs, a)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return n, p.expect(")")
 }
 
 func (p *parser) lambda(t token, left *node) (*node, error) {
 	n := &node{kind: kLambda, pos: left.pos}
-	if !p.isOp(")") {
-		for {
-			a := p.advance()
-			if a.kind != tkVariable {
-				return nil, &Error{Code: "S0208", Position: a.pos, Token: a.text, Message: fmt.Sprintf("parameter %q of a function definition must be a variable name (starting with $)", a.text)}
-			}
-			n.params = append(n.params, a.text)
-			if !p.isOp(",") {
-				break
-			}
-			p.advance()
+	err := p.commaList(")", func() error {
+		a := p.advance()
+		if a.kind != tkVariable {
+			return &Error{Code: "S0208", Position: a.pos, Token: a.text, Message: fmt.Sprintf("parameter %q of a function definition must be a variable name (starting with $)", a.text)}
 		}
+		n.params = append(n.params, a.text)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	if err := p.expect(")"); err != nil {
 		return nil, err

@@ -89,6 +89,33 @@ func TestReference(t *testing.T) {
 	}
 }
 
+// wantOutcome checks the result of evaluating expr: the error code wantErr
+// when it is set, otherwise no error and, when want is "", undefined. It
+// returns true when got is a value the caller is still to compare with want.
+func wantOutcome(t *testing.T, expr string, got any, err error, want, wantErr string) bool {
+	t.Helper()
+	if wantErr != "" {
+		var je *Error
+		if !errors.As(err, &je) || je.Code != wantErr {
+			t.Fatalf("%s: want error %s, got %s, %v", expr, wantErr, show(got), err)
+		}
+		return false
+	}
+	if err != nil {
+		t.Fatalf("%s: %v", expr, err)
+	}
+	if want == "" {
+		if got != Undefined {
+			t.Fatalf("%s: want undefined, got %s", expr, show(got))
+		}
+		return false
+	}
+	if got == Undefined {
+		t.Fatalf("%s: want %s, got undefined", expr, want)
+	}
+	return true
+}
+
 func evalString(expr string, input any, vars map[string]any) (any, error) {
 	e, err := Compile(expr)
 	if err != nil {

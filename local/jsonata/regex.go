@@ -1,6 +1,7 @@
 package jsonata
 
 import (
+	"math"
 	"regexp"
 	"unicode/utf8"
 )
@@ -47,11 +48,8 @@ func (m *matcher) first() *reMatch {
 	return m.build(0)
 }
 
-var errZeroLength = &Error{Code: "D1004", Position: -1, Message: "regular expression matches zero length string"}
-
 func zeroLengthErr() error {
-	e := *errZeroLength
-	return &e
+	return &Error{Code: "D1004", Position: -1, Message: "regular expression matches zero length string"}
 }
 
 func (m *matcher) next(prev *reMatch) (*reMatch, error) {
@@ -95,6 +93,30 @@ func (m *matcher) each(limit int, fn func(*reMatch) error) error {
 
 func groupsArray(groups []any) *jarr {
 	return &jarr{items: append([]any(nil), groups...)}
+}
+
+// matchLimit reads the optional limit argument of $split, $match and
+// $replace: -1 (no limit) when it is absent, its floor otherwise. A negative
+// limit is the error code with message msg.
+func matchLimit(v any, code, msg string) (int, error) {
+	if v == Undefined {
+		return -1, nil
+	}
+	l := v.(float64)
+	if l < 0 {
+		return 0, fnErr(code, l, "%s", msg)
+	}
+	return int(math.Floor(l)), nil
+}
+
+// matchRecord is the object $match returns for a match, and the one a
+// $replace callback receives: match, index and groups.
+func matchRecord(m *reMatch) *jobj {
+	o := newObj(3)
+	o.set("match", m.match)
+	o.set("index", float64(m.start))
+	o.set("groups", groupsArray(m.groups))
+	return o
 }
 
 // matchObject is the value a regular expression returns when called as a

@@ -59,24 +59,8 @@ func runSFNCases(t *testing.T, cases []sfnCase) {
 			}
 			vars["states"] = map[string]any{"input": mustJSON(t, c.input), "context": map[string]any{"Execution": map[string]any{"Name": "exec-1"}}}
 			got, err := evalString(c.expr, Undefined, vars)
-			if c.wantErr != "" {
-				var je *Error
-				if !errors.As(err, &je) || je.Code != c.wantErr {
-					t.Fatalf("%s: want error %s, got %s, %v", c.expr, c.wantErr, show(got), err)
-				}
+			if !wantOutcome(t, c.expr, got, err, c.want, c.wantErr) {
 				return
-			}
-			if err != nil {
-				t.Fatalf("%s: %v", c.expr, err)
-			}
-			if c.want == "" {
-				if got != Undefined {
-					t.Fatalf("%s: want undefined, got %s", c.expr, show(got))
-				}
-				return
-			}
-			if got == Undefined {
-				t.Fatalf("%s: want %s, got undefined", c.expr, c.want)
 			}
 			assertJSONShape(t, got)
 			if !jsonEqual(t, got, json.RawMessage(c.want)) {

@@ -92,28 +92,10 @@ func fail(c *call, format string, args ...any) error {
 	return &Error{Func: c.name, Msg: fmt.Sprintf(format, args...)}
 }
 
-func typeName(v any) string {
-	switch v.(type) {
-	case nil:
-		return "null"
-	case bool:
-		return "boolean"
-	case float64:
-		return "number"
-	case string:
-		return "string"
-	case []any:
-		return "array"
-	case map[string]any:
-		return "object"
-	}
-	return fmt.Sprintf("%T", v)
-}
-
 func wantString(c *call, v any, what string) (string, error) {
 	s, ok := v.(string)
 	if !ok {
-		return "", fail(c, "%s must be a string, got %s", what, typeName(v))
+		return "", fail(c, "%s must be a string, got %s", what, jsonpath.TypeName(v))
 	}
 	return s, nil
 }
@@ -121,7 +103,7 @@ func wantString(c *call, v any, what string) (string, error) {
 func wantArray(c *call, v any, what string) ([]any, error) {
 	a, ok := v.([]any)
 	if !ok {
-		return nil, fail(c, "%s must be an array, got %s", what, typeName(v))
+		return nil, fail(c, "%s must be an array, got %s", what, jsonpath.TypeName(v))
 	}
 	return a, nil
 }
@@ -129,7 +111,7 @@ func wantArray(c *call, v any, what string) ([]any, error) {
 func wantInt(c *call, v any, what string) (int, error) {
 	f, ok := v.(float64)
 	if !ok {
-		return 0, fail(c, "%s must be a number, got %s", what, typeName(v))
+		return 0, fail(c, "%s must be a number, got %s", what, jsonpath.TypeName(v))
 	}
 	if f != math.Trunc(f) || math.Abs(f) > 1<<53 {
 		return 0, fail(c, "%s must be an integer, got %v", what, f)
@@ -297,15 +279,15 @@ func fnJSONToString(c *call, args []any) (any, error) {
 func fnJSONMerge(c *call, args []any) (any, error) {
 	a, ok := args[0].(map[string]any)
 	if !ok {
-		return nil, fail(c, "the first argument must be an object, got %s", typeName(args[0]))
+		return nil, fail(c, "the first argument must be an object, got %s", jsonpath.TypeName(args[0]))
 	}
 	b, ok := args[1].(map[string]any)
 	if !ok {
-		return nil, fail(c, "the second argument must be an object, got %s", typeName(args[1]))
+		return nil, fail(c, "the second argument must be an object, got %s", jsonpath.TypeName(args[1]))
 	}
 	deep, ok := args[2].(bool)
 	if !ok {
-		return nil, fail(c, "the third argument must be a boolean, got %s", typeName(args[2]))
+		return nil, fail(c, "the third argument must be a boolean, got %s", jsonpath.TypeName(args[2]))
 	}
 	if deep {
 		return nil, fail(c, "only shallow merging is supported; the third argument must be false")
@@ -516,7 +498,7 @@ func fnMathAdd(c *call, args []any) (any, error) {
 	for i, a := range args {
 		f, ok := a.(float64)
 		if !ok {
-			return nil, fail(c, "argument %d must be a number, got %s", i+1, typeName(a))
+			return nil, fail(c, "argument %d must be a number, got %s", i+1, jsonpath.TypeName(a))
 		}
 		f = roundHalfUp(f)
 		if f < math.MinInt32 || f > math.MaxInt32 {
@@ -535,7 +517,7 @@ func fnMathRandom(c *call, args []any) (any, error) {
 	for i := 0; i < 2; i++ {
 		f, ok := args[i].(float64)
 		if !ok {
-			return nil, fail(c, "argument %d must be a number, got %s", i+1, typeName(args[i]))
+			return nil, fail(c, "argument %d must be a number, got %s", i+1, jsonpath.TypeName(args[i]))
 		}
 		n[i] = int64(roundHalfUp(f))
 	}
@@ -547,7 +529,7 @@ func fnMathRandom(c *call, args []any) (any, error) {
 	if len(args) == 3 {
 		seed, ok := args[2].(float64)
 		if !ok {
-			return nil, fail(c, "the seed must be a number, got %s", typeName(args[2]))
+			return nil, fail(c, "the seed must be a number, got %s", jsonpath.TypeName(args[2]))
 		}
 		r = rand.New(rand.NewPCG(uint64(int64(seed)), 0x5eed))
 		return float64(start + r.Int64N(end-start)), nil

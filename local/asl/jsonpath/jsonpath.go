@@ -835,43 +835,28 @@ func truthy(v any) bool {
 	return true
 }
 
-func (p *parser) parseOr() (expr, error) {
-	l, err := p.parseAnd()
-	if err != nil {
-		return nil, err
-	}
-	for {
-		p.skipSpaces()
-		if strings.HasPrefix(p.src[p.pos:], "||") {
-			p.pos += 2
-			r, err := p.parseAnd()
-			if err != nil {
-				return nil, err
-			}
-			l = exprBin{op: "||", l: l, r: r}
-			continue
-		}
-		return l, nil
-	}
-}
+func (p *parser) parseOr() (expr, error) { return p.parseLeftAssoc("||", p.parseAnd) }
 
-func (p *parser) parseAnd() (expr, error) {
-	l, err := p.parseCmp()
+func (p *parser) parseAnd() (expr, error) { return p.parseLeftAssoc("&&", p.parseCmp) }
+
+// parseLeftAssoc parses operands read by operand, joined by the two-character
+// operator op, grouping from the left.
+func (p *parser) parseLeftAssoc(op string, operand func() (expr, error)) (expr, error) {
+	l, err := operand()
 	if err != nil {
 		return nil, err
 	}
 	for {
 		p.skipSpaces()
-		if strings.HasPrefix(p.src[p.pos:], "&&") {
-			p.pos += 2
-			r, err := p.parseCmp()
-			if err != nil {
-				return nil, err
-			}
-			l = exprBin{op: "&&", l: l, r: r}
-			continue
+		if !strings.HasPrefix(p.src[p.pos:], op) {
+			return l, nil
 		}
-		return l, nil
+		p.pos += len(op)
+		r, err := operand()
+		if err != nil {
+			return nil, err
+		}
+		l = exprBin{op: op, l: l, r: r}
 	}
 }
 
@@ -1008,4 +993,24 @@ func Equal(a, b any) bool {
 		return true
 	}
 	return false
+}
+
+// TypeName names the JSON type of v: "null", "boolean", "number", "string",
+// "array" or "object"; any other Go value is named by its Go type.
+func TypeName(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case bool:
+		return "boolean"
+	case float64:
+		return "number"
+	case string:
+		return "string"
+	case []any:
+		return "array"
+	case map[string]any:
+		return "object"
+	}
+	return fmt.Sprintf("%T", v)
 }

@@ -245,15 +245,8 @@ func (s *S3) put(w http.ResponseWriter, r *http.Request, bucket, key string) {
 			return
 		}
 	}
-	if im := r.Header.Get("If-Match"); im != "" {
-		if !exists {
-			writeS3Error(w, r, http.StatusNotFound, "NoSuchKey", "The specified key does not exist.", key)
-			return
-		}
-		if !etagListMatches(im, cur.etag) {
-			writeS3Error(w, r, http.StatusPreconditionFailed, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold", key)
-			return
-		}
+	if !ifMatchHolds(w, r, key, cur, exists) {
+		return
 	}
 	o := newObject(body, ct)
 	objs[key] = o
@@ -270,18 +263,29 @@ func (s *S3) delete(w http.ResponseWriter, r *http.Request, bucket, key string) 
 		return
 	}
 	cur, exists := objs[key]
-	if im := r.Header.Get("If-Match"); im != "" {
-		if !exists {
-			writeS3Error(w, r, http.StatusNotFound, "NoSuchKey", "The specified key does not exist.", key)
-			return
-		}
-		if !etagListMatches(im, cur.etag) {
-			writeS3Error(w, r, http.StatusPreconditionFailed, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold", key)
-			return
-		}
+	if !ifMatchHolds(w, r, key, cur, exists) {
+		return
 	}
 	delete(objs, key)
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// ifMatchHolds reports whether the If-Match condition of a write, if any,
+// holds for the current object cur (absent unless exists); when it does not,
+// it writes the error response.
+func ifMatchHolds(w http.ResponseWriter, r *http.Request, key string, cur object, exists bool) bool {
+	im := r.Header.Get("If-Match")
+	switch {
+	case im == "":
+		return true
+	case !exists:
+		writeS3Error(w, r, http.StatusNotFound, "NoSuchKey", "The specified key does not exist.", key)
+		return false
+	case !etagListMatches(im, cur.etag):
+		writeS3Error(w, r, http.StatusPreconditionFailed, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold", key)
+		return false
+	}
+	return true
 }
 
 // readPayload returns the object bytes of a PutObject request, decoding the

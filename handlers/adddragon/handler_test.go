@@ -65,15 +65,7 @@ func newFixture(t *testing.T) *fixture {
 // production defaults.
 func (f *fixture) handler(t *testing.T) *Handler {
 	t.Helper()
-	cat, err := catalog.New(f.api, catalog.Location{Bucket: bucket, Key: "Dragons.json"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	v, err := dragons.NewValidator()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &Handler{Catalog: cat, Validator: v,
+	return &Handler{Catalog: handlertest.NewCatalog(t, f.api), Validator: handlertest.NewValidator(t),
 		Log:     slog.New(slog.NewJSONHandler(f.logs, nil)),
 		Metrics: telemetry.NewMetrics(f.metrics, "addDragon", nil)}
 }
@@ -157,14 +149,7 @@ func TestDuplicateAndInvalidAreDragonValidationExceptions(t *testing.T) {
 		"missing field": input(t, execID(4), `{"family":"white"}`),
 	} {
 		_, err := h.Handle(context.Background(), in)
-		var dve *events.DragonValidationException
-		if !errors.As(err, &dve) {
-			t.Errorf("%s: error = %v", name, err)
-			continue
-		}
-		if got := reflect.TypeOf(err).Elem().Name(); got != "DragonValidationException" {
-			t.Errorf("%s: reported error type %q", name, got)
-		}
+		handlertest.CheckDragonValidationException(t, name, err)
 	}
 	if n := strings.Count(f.metrics.String(), `"DragonsRejected":1`); n != 3 {
 		t.Errorf("DragonsRejected counted %d times, want 3", n)
@@ -203,14 +188,9 @@ func TestServiceErrorsAreClassifiedForTheWorkflow(t *testing.T) {
 	// An add that keeps losing the conditional-write race is a storage
 	// failure the workflow retries.
 	racing := f.handler(t)
-	cat, err := catalog.New(f.api, catalog.Location{Bucket: bucket, Key: "Dragons.json"},
-		catalog.WithMaxAttempts(2), catalog.WithBackoff(time.Millisecond, time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
-	racing.Catalog = cat
+	racing.Catalog = handlertest.NewCatalog(t, f.api, catalog.WithMaxAttempts(2), catalog.WithBackoff(time.Millisecond, time.Millisecond))
 	f.s3.FailNextPuts(2, http.StatusPreconditionFailed, "PreconditionFailed")
-	_, err = racing.Handle(context.Background(), input(t, execID(2), `{"dragonName":"Ember","family":"red"}`))
+	_, err := racing.Handle(context.Background(), input(t, execID(2), `{"dragonName":"Ember","family":"red"}`))
 	var storage *events.DragonStorageException
 	if !errors.As(err, &storage) || !errors.Is(err, catalog.ErrContention) {
 		t.Fatalf("error = %T %v, want a DragonStorageException wrapping ErrContention", err, err)

@@ -6,19 +6,10 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
-	"github.com/dragons-dev/dragons/dragons"
 	"github.com/dragons-dev/dragons/handlers/internal/appenv"
 )
 
 func main() {
 	env := appenv.MustLoad(context.Background(), "addDragon")
-	cat, err := env.Catalog(env.S3())
-	if err != nil {
-		env.Fail(err)
-	}
-	v, err := dragons.NewValidator()
-	if err != nil {
-		env.Fail(err)
-	}
-	lambda.Start((&Handler{Catalog: cat, Validator: v, Log: env.Log, Metrics: env.Metrics}).Handle)
+	lambda.Start((&Handler{Catalog: env.MustCatalog(), Validator: env.MustValidator(), Log: env.Log, Metrics: env.Metrics}).Handle)
 }

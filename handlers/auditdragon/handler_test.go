@@ -1,10 +1,8 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"log/slog"
 	"net/http"
 	"os"
 	"strings"
@@ -25,7 +23,7 @@ func newHandler(t *testing.T) (*awstest.S3, *Handler) {
 	t.Helper()
 	srv, api := handlertest.NewS3(t)
 	at := time.Date(2026, 3, 14, 9, 27, 0, 0, time.UTC)
-	return srv, &Handler{S3: api, Bucket: bucket, Log: slog.New(slog.NewJSONHandler(&bytes.Buffer{}, nil)), Now: func() time.Time { return at }}
+	return srv, &Handler{S3: api, Bucket: bucket, Log: handlertest.Logger(), Now: func() time.Time { return at }}
 }
 
 // exampleEvent is the valid DragonAdded example of schemas/, as EventBridge

@@ -1,10 +1,8 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -25,7 +23,7 @@ const bucket = handlertest.Bucket
 func newHandler(t *testing.T) (*awstest.S3, *Handler) {
 	t.Helper()
 	srv, api := handlertest.NewS3(t)
-	return srv, &Handler{S3: api, Bucket: bucket, Log: slog.New(slog.NewJSONHandler(&bytes.Buffer{}, nil))}
+	return srv, &Handler{S3: api, Bucket: bucket, Log: handlertest.Logger()}
 }
 
 func get(t *testing.T, h *Handler, id string) (lambdaevents.APIGatewayProxyResponse, restapi.ErrorBody) {

@@ -14,7 +14,6 @@ import (
 
 	"github.com/dragons-dev/dragons/dragons"
 	"github.com/dragons-dev/dragons/dragons/awstest"
-	"github.com/dragons-dev/dragons/dragons/catalog"
 	"github.com/dragons-dev/dragons/handlers/internal/handlertest"
 	"github.com/dragons-dev/dragons/handlers/internal/restapi"
 	"github.com/dragons-dev/dragons/schemas"
@@ -34,12 +33,8 @@ type fixture struct {
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	srv, api := handlertest.NewS3(t)
-	cat, err := catalog.New(api, catalog.Location{Bucket: bucket, Key: "Dragons.json"})
-	if err != nil {
-		t.Fatal(err)
-	}
 	var buf bytes.Buffer
-	return &fixture{s3: srv, log: &buf, h: &Handler{Catalog: cat, Log: slog.New(slog.NewJSONHandler(&buf, nil))}}
+	return &fixture{s3: srv, log: &buf, h: &Handler{Catalog: handlertest.NewCatalog(t, api), Log: slog.New(slog.NewJSONHandler(&buf, nil))}}
 }
 
 func (f *fixture) get(t *testing.T, query map[string]string) lambdaevents.APIGatewayProxyResponse {

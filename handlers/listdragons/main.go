@@ -11,9 +11,5 @@ import (
 
 func main() {
 	env := appenv.MustLoad(context.Background(), "listDragons")
-	cat, err := env.Catalog(env.S3())
-	if err != nil {
-		env.Fail(err)
-	}
-	lambda.Start((&Handler{Catalog: cat, Log: env.Log}).Handle)
+	lambda.Start((&Handler{Catalog: env.MustCatalog(), Log: env.Log}).Handle)
 }

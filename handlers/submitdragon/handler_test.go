@@ -47,10 +47,6 @@ func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	s3srv, s3api := handlertest.NewS3(t)
 	sfnsrv, sfnapi := handlertest.NewStepFunctions(t)
-	v, err := dragons.NewValidator()
-	if err != nil {
-		t.Fatal(err)
-	}
 	f := &fixture{s3: s3srv, sfn: sfnsrv, metrics: &strings.Builder{}, clock: time.Date(2026, 3, 14, 9, 26, 53, 0, time.UTC)}
 	ids := 0
 	f.h = &Handler{
@@ -58,7 +54,7 @@ func newFixture(t *testing.T) *fixture {
 		SFN:             sfnapi,
 		Bucket:          bucket,
 		StateMachineArn: machine,
-		Validator:       v,
+		Validator:       handlertest.NewValidator(t),
 		Log:             handlertest.Logger(),
 		Metrics:         telemetry.NewMetrics(f.metrics, "submitDragon", nil),
 		Now:             func() time.Time { return f.clock },

@@ -7,7 +7,6 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
-	"github.com/dragons-dev/dragons/dragons"
 	"github.com/dragons-dev/dragons/handlers/internal/appenv"
 )
 
@@ -17,13 +16,9 @@ func main() {
 	if err != nil {
 		env.Fail(err)
 	}
-	v, err := dragons.NewValidator()
-	if err != nil {
-		env.Fail(err)
-	}
 	h := &Handler{
 		S3: env.S3(), SFN: sfn.NewFromConfig(env.AWS), Bucket: env.Params.Bucket, StateMachineArn: machine,
-		Validator: v, Log: env.Log, Metrics: env.Metrics,
+		Validator: env.MustValidator(), Log: env.Log, Metrics: env.Metrics,
 	}
 	lambda.Start(h.Handle)
 }

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"reflect"
 	"strings"
 	"testing"
@@ -35,18 +34,10 @@ type fixture struct {
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	srv, api := handlertest.NewS3(t)
-	cat, err := catalog.New(api, catalog.Location{Bucket: bucket, Key: "Dragons.json"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	v, err := dragons.NewValidator()
-	if err != nil {
-		t.Fatal(err)
-	}
 	var metrics bytes.Buffer
 	return &fixture{s3: srv, metrics: &metrics, h: &Handler{
-		Catalog: cat, Validator: v,
-		Log:     slog.New(slog.NewJSONHandler(&bytes.Buffer{}, nil)),
+		Catalog: handlertest.NewCatalog(t, api), Validator: handlertest.NewValidator(t),
+		Log:     handlertest.Logger(),
 		Metrics: telemetry.NewMetrics(&metrics, "validateDragon", nil),
 	}}
 }
@@ -85,16 +76,7 @@ func TestInvalidDragonsAreDragonValidationExceptions(t *testing.T) {
 	f := newFixture(t)
 	for _, dragon := range []string{`{}`, `{"dragonName":"x"}`, `{"dragonName":"x","family":"y","wings":2}`, `"Ember"`, `null`} {
 		_, err := f.h.Handle(context.Background(), input(t, withDragon(dragon)))
-		var dve *events.DragonValidationException
-		if !errors.As(err, &dve) {
-			t.Errorf("dragon %s: error = %v, want DragonValidationException", dragon, err)
-			continue
-		}
-		// The runtime names the error after its dynamic type: it must be
-		// returned unwrapped for the workflow's Catch to match.
-		if got := reflect.TypeOf(err).Elem().Name(); got != "DragonValidationException" {
-			t.Errorf("dragon %s: error type %q would be reported", dragon, got)
-		}
+		handlertest.CheckDragonValidationException(t, "dragon "+dragon, err)
 	}
 	// Missing dragon altogether.
 	_, err := f.h.Handle(context.Background(), input(t, `{"executionId":"`+execID+`"}`))

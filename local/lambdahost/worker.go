@@ -214,34 +214,20 @@ func (w *worker) invoke(ctx context.Context, inv *invocation) outcome {
 			}
 		}
 	}
-	// Hand over the invocation once the runtime asks for one.
-	for handed := false; !handed; {
-		select {
-		case w.api.next <- inv:
-			handed = true
-		case rep := <-w.api.reports:
-			if rep.init {
-				w.kill()
-				return rep.out
-			}
-			// A report for no invocation in flight: ignore it.
-		case <-w.exited:
-			return exited()
-		case <-timer.C:
-			return timedOut()
-		case <-ctx.Done():
-			return cancelled()
-		}
-	}
+	// Hand over the invocation once the runtime asks for one, then wait for
+	// its report. next is nil once handed over, which disables that case.
+	next := w.api.next
 	for {
 		select {
+		case next <- inv:
+			next = nil
 		case rep := <-w.api.reports:
 			if rep.init {
 				w.kill()
 				return rep.out
 			}
-			if rep.requestID != inv.id {
-				continue // a late report for an earlier invocation
+			if next != nil || rep.requestID != inv.id {
+				continue // a report for no invocation in flight, or a late one for an earlier invocation
 			}
 			return rep.out
 		case <-w.exited:

@@ -413,18 +413,10 @@ func (d *deployer) codeDir(r *template.Resource) (string, error) {
 
 func str(m map[string]any, k string) string { return scalar(m[k]) }
 
-// scalar renders a resolved scalar the way CloudFormation passes it on as a
-// string (numbers without exponent or trailing zeros); other values are "".
+// scalar is template.Scalar, with "" for values that are not scalars.
 func scalar(v any) string {
-	switch x := v.(type) {
-	case string:
-		return x
-	case float64:
-		return strconv.FormatFloat(x, 'f', -1, 64)
-	case bool:
-		return strconv.FormatBool(x)
-	}
-	return ""
+	s, _ := template.Scalar(v)
+	return s
 }
 
 func num(m map[string]any, k string) (float64, bool) {

@@ -366,15 +366,26 @@ func toIndex(v any) (int, error) {
 	return 0, fmt.Errorf("index %v is not a number", v)
 }
 
-func toString(v any) string {
+// Scalar renders a resolved scalar (a string, number or boolean) the way
+// CloudFormation passes it on as a string: numbers without exponent or
+// trailing zeros. ok is false for any other value.
+func Scalar(v any) (s string, ok bool) {
 	switch x := v.(type) {
 	case string:
-		return x
+		return x, true
 	case float64:
-		return strconv.FormatFloat(x, 'f', -1, 64)
+		return strconv.FormatFloat(x, 'f', -1, 64), true
 	case bool:
-		return strconv.FormatBool(x)
-	case nil:
+		return strconv.FormatBool(x), true
+	}
+	return "", false
+}
+
+func toString(v any) string {
+	if s, ok := Scalar(v); ok {
+		return s
+	}
+	if v == nil {
 		return ""
 	}
 	return fmt.Sprint(v)

@@ -82,16 +82,7 @@ func Parse(doc []byte) (*Template, error) {
 		Outputs:    map[string]any{},
 	}
 	t.Description, _ = top["Description"].(string)
-	switch tr := top["Transform"].(type) {
-	case string:
-		t.Transform = []string{tr}
-	case []any:
-		for _, x := range tr {
-			if s, ok := x.(string); ok {
-				t.Transform = append(t.Transform, s)
-			}
-		}
-	}
+	t.Transform = stringOrList(top["Transform"])
 	if ps, ok := top["Parameters"].(map[string]any); ok {
 		for name, raw := range ps {
 			m, _ := raw.(map[string]any)
@@ -113,8 +104,8 @@ func Parse(doc []byte) (*Template, error) {
 			t.Globals[section] = m
 		}
 	}
-	if os, ok := top["Outputs"].(map[string]any); ok {
-		t.Outputs = os
+	if outs, ok := top["Outputs"].(map[string]any); ok {
+		t.Outputs = outs
 	}
 	rs, ok := top["Resources"].(map[string]any)
 	if !ok || len(rs) == 0 {
@@ -136,16 +127,7 @@ func Parse(doc []byte) (*Template, error) {
 		}
 		r.Metadata, _ = m["Metadata"].(map[string]any)
 		r.Condition, _ = m["Condition"].(string)
-		switch d := m["DependsOn"].(type) {
-		case string:
-			r.DependsOn = []string{d}
-		case []any:
-			for _, x := range d {
-				if s, ok := x.(string); ok {
-					r.DependsOn = append(r.DependsOn, s)
-				}
-			}
-		}
+		r.DependsOn = stringOrList(m["DependsOn"])
 		t.Resources[id] = r
 	}
 	t.applyGlobals()
@@ -246,4 +228,22 @@ func (t *Template) SortedIDs() []string {
 	}
 	sort.Strings(ids)
 	return ids
+}
+
+// stringOrList reads a value that is a string or a list of strings, as
+// Transform and DependsOn are; list items that are not strings are skipped.
+func stringOrList(v any) []string {
+	switch x := v.(type) {
+	case string:
+		return []string{x}
+	case []any:
+		var out []string
+		for _, item := range x {
+			if s, ok := item.(string); ok {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	return nil
 }

@@ -317,23 +317,33 @@ func (a *app) waitEvent(ctx context.Context, url *string, id string) error {
 	for time.Now().Before(deadline) {
 		r, err := a.sqs.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: 5, VisibilityTimeout: 3600})
 		if err != nil {
-			return err
+			return fmt.Errorf("receive DragonAdded events: %w", err)
 		}
 		for _, m := range r.Messages {
-			var ev struct {
-				Detail struct {
-					EventID string `json:"eventId"`
-				} `json:"detail"`
+			got, err := dragonAddedEventID(m.Body)
+			if err != nil {
+				return err
 			}
-			if err := json.Unmarshal([]byte(aws.ToString(m.Body)), &ev); err != nil {
-				return fmt.Errorf("DragonAdded message: %w", err)
-			}
-			if ev.Detail.EventID == id {
+			if got == id {
 				return nil
 			}
 		}
 	}
 	return fmt.Errorf("no DragonAdded event for %s within a minute", id)
+}
+
+// dragonAddedEventID returns the event id in the detail of a DragonAdded
+// event delivered to a queue.
+func dragonAddedEventID(body *string) (string, error) {
+	var ev struct {
+		Detail struct {
+			EventID string `json:"eventId"`
+		} `json:"detail"`
+	}
+	if err := json.Unmarshal([]byte(aws.ToString(body)), &ev); err != nil {
+		return "", fmt.Errorf("DragonAdded message: %w", err)
+	}
+	return ev.Detail.EventID, nil
 }
 
 // benchLatencies measures one POST at a time: until the execution's status
@@ -438,19 +448,15 @@ func (a *app) dispatchEvents(ctx context.Context, url *string) *eventWaiter {
 			}
 			ew.mu.Lock()
 			for _, m := range r.Messages {
-				var ev struct {
-					Detail struct {
-						EventID string `json:"eventId"`
-					} `json:"detail"`
-				}
-				if json.Unmarshal([]byte(aws.ToString(m.Body)), &ev) != nil {
+				id, err := dragonAddedEventID(m.Body)
+				if err != nil {
 					continue
 				}
-				if ch, ok := ew.waiting[ev.Detail.EventID]; ok {
+				if ch, ok := ew.waiting[id]; ok {
 					close(ch)
-					delete(ew.waiting, ev.Detail.EventID)
+					delete(ew.waiting, id)
 				} else {
-					ew.arrived[ev.Detail.EventID] = true
+					ew.arrived[id] = true
 				}
 			}
 			ew.mu.Unlock()

@@ -24,6 +24,7 @@ import (
 	"github.com/aws/aws-xray-sdk-go/v2/instrumentation/awsv2"
 	"github.com/aws/aws-xray-sdk-go/v2/xray"
 
+	"github.com/dragons-dev/dragons/dragons"
 	"github.com/dragons-dev/dragons/dragons/catalog"
 	"github.com/dragons-dev/dragons/handlers/internal/telemetry"
 )
@@ -98,6 +99,26 @@ func (e *Env) S3() *s3.Client { return s3.NewFromConfig(e.AWS) }
 // parameters, read and written through api.
 func (e *Env) Catalog(api catalog.ObjectAPI) (*catalog.Catalog, error) {
 	return catalog.New(api, catalog.Location{Bucket: e.Params.Bucket, Key: e.Params.CatalogKey})
+}
+
+// MustCatalog is Catalog read and written through the S3 client of S3, for
+// main functions: on error it ends the cold start as Fail does.
+func (e *Env) MustCatalog() *catalog.Catalog {
+	cat, err := e.Catalog(e.S3())
+	if err != nil {
+		e.Fail(err)
+	}
+	return cat
+}
+
+// MustValidator returns a dragon validator, for main functions: on error it
+// ends the cold start as Fail does.
+func (e *Env) MustValidator() *dragons.Validator {
+	v, err := dragons.NewValidator()
+	if err != nil {
+		e.Fail(err)
+	}
+	return v
 }
 
 // Getenv returns the value of a required environment variable.

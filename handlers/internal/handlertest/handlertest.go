@@ -7,10 +7,12 @@
 package handlertest
 
 import (
+	"errors"
 	"io"
 	"log/slog"
 	"net"
 	"os"
+	"reflect"
 	"sync"
 	"testing"
 
@@ -19,7 +21,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-xray-sdk-go/v2/xray"
 
+	"github.com/dragons-dev/dragons/dragons"
 	"github.com/dragons-dev/dragons/dragons/awstest"
+	"github.com/dragons-dev/dragons/dragons/catalog"
+	"github.com/dragons-dev/dragons/events"
 	"github.com/dragons-dev/dragons/handlers/internal/appenv"
 )
 
@@ -61,6 +66,43 @@ func NewStepFunctions(t testing.TB) (*awstest.StepFunctions, *sfn.Client) {
 	srv := awstest.NewStepFunctions()
 	t.Cleanup(srv.Close)
 	return srv, sfn.NewFromConfig(config(), func(o *sfn.Options) { o.BaseEndpoint = aws.String(srv.URL()) })
+}
+
+// NewCatalog returns the catalog at Bucket and the default key, read and
+// written through api, with the given options.
+func NewCatalog(t testing.TB, api catalog.ObjectAPI, opts ...catalog.Option) *catalog.Catalog {
+	t.Helper()
+	cat, err := catalog.New(api, catalog.Location{Bucket: Bucket, Key: appenv.DefaultCatalogKey}, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cat
+}
+
+// NewValidator returns a dragon validator.
+func NewValidator(t testing.TB) *dragons.Validator {
+	t.Helper()
+	v, err := dragons.NewValidator()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// CheckDragonValidationException reports, naming what, an err that is not
+// a DragonValidationException returned unwrapped. The Lambda runtime names
+// the error after its dynamic type, so the workflow's Catch matches only an
+// unwrapped one.
+func CheckDragonValidationException(t testing.TB, what string, err error) {
+	t.Helper()
+	var dve *events.DragonValidationException
+	if !errors.As(err, &dve) {
+		t.Errorf("%s: error = %v, want DragonValidationException", what, err)
+		return
+	}
+	if got := reflect.TypeOf(err).Elem().Name(); got != "DragonValidationException" {
+		t.Errorf("%s: error type %q would be reported", what, got)
+	}
 }
 
 // Logger returns a logger whose output is discarded.

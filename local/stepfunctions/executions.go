@@ -390,7 +390,8 @@ type included struct {
 	Included bool `json:"included"`
 }
 
-var includedTrue = &included{Included: true}
+// includedTrue says that the input or output is included in the response.
+func includedTrue() *included { return &included{Included: true} }
 
 // BillingDetails is what StartSyncExecution reports as billed.
 type BillingDetails struct {
@@ -409,13 +410,9 @@ func (s *Service) StartSyncExecution(ctx context.Context, in *StartExecutionInpu
 	if m.Type != TypeExpress {
 		return nil, errTypeNotSupported()
 	}
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		return nil, errClosed()
+	if err := s.enter(); err != nil {
+		return nil, err
 	}
-	s.wg.Add(1)
-	s.mu.Unlock()
 	defer s.wg.Done()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -431,11 +428,11 @@ func (s *Service) StartSyncExecution(ctx context.Context, in *StartExecutionInpu
 	}
 	out := &StartSyncExecutionOutput{
 		ExecutionArn: arn, StateMachineArn: m.ARN, Name: name, StartDate: epoch(start), StopDate: epoch(res.stop),
-		Status: res.status, Input: raw, InputDetails: includedTrue, Error: res.err, Cause: res.cause,
+		Status: res.status, Input: raw, InputDetails: includedTrue(), Error: res.err, Cause: res.cause,
 		TraceHeader: in.TraceHeader, BillingDetails: billing(start, res.stop),
 	}
 	if res.status == StatusSucceeded {
-		out.Output, out.OutputDetails = &res.output, includedTrue
+		out.Output, out.OutputDetails = &res.output, includedTrue()
 	}
 	return out, nil
 }
@@ -505,12 +502,12 @@ func (ex *execution) describe() *DescribeExecutionOutput {
 	defer ex.mu.Unlock()
 	out := &DescribeExecutionOutput{
 		ExecutionArn: ex.ARN, StateMachineArn: ex.MachineARN, Name: ex.Name, Status: ex.status,
-		StartDate: epoch(ex.Start), StopDate: ptrEpoch(ex.stop), Input: ex.Input, InputDetails: includedTrue,
+		StartDate: epoch(ex.Start), StopDate: ptrEpoch(ex.stop), Input: ex.Input, InputDetails: includedTrue(),
 		Error: ex.errName, Cause: ex.cause, TraceHeader: ex.Trace, RedriveStatus: "NOT_REDRIVABLE",
 	}
 	if ex.status == StatusSucceeded {
 		o := ex.output
-		out.Output, out.OutputDetails = &o, includedTrue
+		out.Output, out.OutputDetails = &o, includedTrue()
 	}
 	return out
 }

@@ -8,13 +8,9 @@ import (
 // directory the execution is first journaled (durably), so that a restart
 // runs it again if it had not finished.
 func (s *Service) startExpress(sp *runSpec) error {
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		return errClosed()
+	if err := s.enter(); err != nil {
+		return err
 	}
-	s.wg.Add(1)
-	s.mu.Unlock()
 	if s.journal != nil {
 		err := s.journal.started(expressRecord{ARN: sp.arn, Name: sp.name, Machine: sp.m.ARN, TestCase: sp.testCase,
 			Input: sp.raw, Trace: sp.trace, Start: sp.start})
@@ -76,4 +72,16 @@ func (s *Service) pendingExpress() int {
 		return 0
 	}
 	return s.journal.pending()
+}
+
+// enter counts a run that is starting in s.wg, which Close waits for, unless
+// the service is closed.
+func (s *Service) enter() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return errClosed()
+	}
+	s.wg.Add(1)
+	return nil
 }

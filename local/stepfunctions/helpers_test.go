@@ -235,6 +235,15 @@ func (m *memLogs) Lines() []logLine {
 	return append([]logLine(nil), m.lines...)
 }
 
+// Streams counts the log records of each stream.
+func (m *memLogs) Streams() map[string]int {
+	streams := map[string]int{}
+	for _, l := range m.Lines() {
+		streams[l.Stream]++
+	}
+	return streams
+}
+
 type fakeTracer struct {
 	mu   sync.Mutex
 	segs []tracing.Segment

@@ -5,15 +5,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"math"
 	"net/http"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/dragons-dev/dragons/local/durable"
+	"github.com/dragons-dev/dragons/local/epochtime"
 
 	"github.com/dragons-dev/dragons/local/asl"
 	"github.com/dragons-dev/dragons/local/awsproto"
@@ -336,23 +335,7 @@ func checkExecutionARN(arn string) error {
 // ---- timestamps ----
 
 // epoch is a timestamp in the JSON protocol's form: seconds since the epoch.
-type epoch time.Time
-
-func (e epoch) MarshalJSON() ([]byte, error) {
-	t := time.Time(e)
-	ms := t.UnixMilli()
-	return []byte(strconv.FormatFloat(float64(ms)/1000, 'f', 3, 64)), nil
-}
-
-func (e *epoch) UnmarshalJSON(b []byte) error {
-	f, err := strconv.ParseFloat(string(b), 64)
-	if err != nil {
-		return fmt.Errorf("timestamp %s: %w", b, err)
-	}
-	sec, frac := math.Modf(f)
-	*e = epoch(time.Unix(int64(sec), int64(frac*1e9)).UTC())
-	return nil
-}
+type epoch = epochtime.Time
 
 func ptrEpoch(t time.Time) *epoch {
 	if t.IsZero() {

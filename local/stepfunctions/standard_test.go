@@ -39,10 +39,8 @@ func (c *manualClock) SleepUntil(ctx context.Context, t time.Time) error {
 // isParked reports whether the execution waits in a Wait state without an
 // engine running for it.
 func isParked(svc *Service, arn string) bool {
-	svc.mu.RLock()
-	ex := svc.executions[arn]
-	svc.mu.RUnlock()
-	if ex == nil {
+	ex, err := svc.lookupExecution(arn)
+	if err != nil {
 		return false
 	}
 	ex.mu.Lock()
@@ -52,10 +50,8 @@ func isParked(svc *Service, arn string) bool {
 
 // isQueued reports whether the execution is parked and queued to wake.
 func isQueued(svc *Service, arn string) bool {
-	svc.mu.RLock()
-	ex := svc.executions[arn]
-	svc.mu.RUnlock()
-	if ex == nil {
+	ex, err := svc.lookupExecution(arn)
+	if err != nil {
 		return false
 	}
 	ex.mu.Lock()
@@ -94,6 +90,10 @@ const sleeperDef = `{"StartAt":"Set","States":{
  "Sleep":{"Type":"Wait","Seconds":60,"Next":"Report"},
  "Report":{"Type":"Pass","Parameters":{"who.$":"$who","step.$":"$.set.step","name.$":"$$.Execution.Input.name"},"End":true}}}`
 
+// waitedHistory is the history of a sleeperDef execution that waited and
+// succeeded.
+const waitedHistory = "ExecutionStarted,PassStateEntered,PassStateExited,WaitStateEntered,WaitStateExited,PassStateEntered,PassStateExited,ExecutionSucceeded"
+
 func TestStandardExecutionParksInWaitState(t *testing.T) {
 	ctx := context.Background()
 	clock := newManualClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
@@ -127,14 +127,11 @@ func TestStandardExecutionParksInWaitState(t *testing.T) {
 	if d.Status != types.ExecutionStatusSucceeded || *d.Output != `{"name":"Smaug","step":1,"who":"dragon"}` {
 		t.Fatalf("after the wait = %s %s", d.Status, aws.ToString(d.Output))
 	}
-	if got := eventTypes(t, c, *s.ExecutionArn); got != "ExecutionStarted,PassStateEntered,PassStateExited,WaitStateEntered,WaitStateExited,PassStateEntered,PassStateExited,ExecutionSucceeded" {
+	if got := eventTypes(t, c, *s.ExecutionArn); got != waitedHistory {
 		t.Fatalf("history = %s", got)
 	}
 	// One log stream and one segment for the whole execution.
-	streams := map[string]int{}
-	for _, l := range logs.Lines() {
-		streams[l.Stream]++
-	}
+	streams := logs.Streams()
 	if len(streams) != 1 {
 		t.Fatalf("log streams = %v", streams)
 	}
@@ -248,15 +245,12 @@ func TestParkedExecutionResumesAfterRestart(t *testing.T) {
 		if d.Status != types.ExecutionStatusSucceeded || mustJSON(asJSON(t, *d.Output)) != mustJSON(want) {
 			t.Fatalf("%s after the restart = %s %s", a, d.Status, aws.ToString(d.Output))
 		}
-		if got := eventTypes(t, c2, a); got != "ExecutionStarted,PassStateEntered,PassStateExited,WaitStateEntered,WaitStateExited,PassStateEntered,PassStateExited,ExecutionSucceeded" {
+		if got := eventTypes(t, c2, a); got != waitedHistory {
 			t.Fatalf("history = %s", got)
 		}
 	}
 	// Each execution kept its log stream across the restart.
-	streams := map[string]int{}
-	for _, l := range logs.Lines() {
-		streams[l.Stream]++
-	}
+	streams := logs.Streams()
 	if len(streams) != 2 {
 		t.Fatalf("log streams = %v", streams)
 	}

@@ -192,7 +192,10 @@ func TestCompactionKeepsState(t *testing.T) {
 		}
 		return n <= 3
 	})
-	if highest < 5 {
+	// How many generations there are depends on how long each background
+	// snapshot takes (no rotation starts while one runs); it is at least a
+	// few, and the files before the newest snapshot are gone.
+	if highest < 3 {
 		t.Fatalf("only %d journal generations after ~300 KB with a 4 KB limit", highest)
 	}
 	closeFn()

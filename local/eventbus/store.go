@@ -70,17 +70,13 @@ func openJournal(path string, level durable.Level) (*journal, [][]byte, error) {
 
 // append writes lines to the journal, each followed by a newline, in one write.
 func (j *journal) append(lines ...[]byte) error {
-	var buf bytes.Buffer
-	for _, l := range lines {
-		buf.Write(l)
-		buf.WriteByte('\n')
-	}
+	data := joinLines(lines)
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if j.f == nil {
 		return fmt.Errorf("journal %s is closed", j.path)
 	}
-	if _, err := j.f.Write(buf.Bytes()); err != nil {
+	if _, err := j.f.Write(data); err != nil {
 		return fmt.Errorf("append to journal %s: %w", j.path, err)
 	}
 	if j.level == durable.Disk {
@@ -109,18 +105,14 @@ func (j *journal) sync() error {
 
 // rewrite atomically replaces the journal's content with lines.
 func (j *journal) rewrite(lines [][]byte) error {
-	var buf bytes.Buffer
-	for _, l := range lines {
-		buf.Write(l)
-		buf.WriteByte('\n')
-	}
+	data := joinLines(lines)
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if j.f == nil {
 		return fmt.Errorf("journal %s is closed", j.path)
 	}
-	if err := durable.WriteFile(j.path, buf.Bytes(), 0o644); err != nil {
-		return err
+	if err := durable.WriteFile(j.path, data, 0o644); err != nil {
+		return fmt.Errorf("rewrite journal %s: %w", j.path, err)
 	}
 	f, err := os.OpenFile(j.path, os.O_RDWR|os.O_APPEND, 0o644)
 	if err != nil {
@@ -130,6 +122,20 @@ func (j *journal) rewrite(lines [][]byte) error {
 	j.f = f
 	j.dirty = false
 	return nil
+}
+
+// joinLines returns lines each followed by a newline, ready for one write.
+func joinLines(lines [][]byte) []byte {
+	n := 0
+	for _, l := range lines {
+		n += len(l) + 1
+	}
+	buf := make([]byte, 0, n)
+	for _, l := range lines {
+		buf = append(buf, l...)
+		buf = append(buf, '\n')
+	}
+	return buf
 }
 
 func (j *journal) close() error {

@@ -57,18 +57,12 @@ func (s *Service) serveUpload(w http.ResponseWriter, r *http.Request, bucket, ke
 }
 
 func (s *Service) uploadPart(w http.ResponseWriter, r *http.Request, bucket, key, uploadID string, q url.Values) error {
-	number, err := strconv.Atoi(q.Get("partNumber"))
-	if err != nil {
-		number = 0
-	}
+	// A malformed or out-of-range number fails validPartNumber.
+	number, _ := strconv.Atoi(q.Get("partNumber"))
 	if err := validPartNumber(number); err != nil {
 		return err
 	}
-	contentMD5 := r.Header.Get("Content-MD5")
-	if err := checkContentMD5(contentMD5); err != nil {
-		return err
-	}
-	alg, expected, trailer, err := requestChecksum(r.Header)
+	checks, err := parseBodyChecks(r.Header)
 	if err != nil {
 		return err
 	}
@@ -76,10 +70,10 @@ func (s *Service) uploadPart(w http.ResponseWriter, r *http.Request, bucket, key
 	if err != nil {
 		return err
 	}
-	if uploadAlg != "" && r.Header.Get("X-Amz-Sdk-Checksum-Algorithm") == "" && trailer == "" && expected == "" {
-		alg = uploadAlg
+	if uploadAlg != "" && r.Header.Get("X-Amz-Sdk-Checksum-Algorithm") == "" && checks.trailer == "" && checks.expected == "" {
+		checks.alg = uploadAlg
 	}
-	ing, err := s.readVerified(r, s.ingestPart, alg, contentMD5, trailer, expected)
+	ing, err := s.readVerified(r, s.ingestPart, checks)
 	if err != nil {
 		return err
 	}

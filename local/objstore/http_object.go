@@ -1,6 +1,7 @@
 package objstore
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -114,10 +115,30 @@ func requestChecksum(h http.Header) (alg, expected, trailer string, err error) {
 	return alg, expected, "", nil
 }
 
+// bodyChecks are the integrity checks an upload declares for its body.
+type bodyChecks struct {
+	contentMD5 string
+	// alg, expected and trailer are as requestChecksum returns them.
+	alg, expected, trailer string
+}
+
+// parseBodyChecks reads the Content-MD5 and flexible checksum of an upload.
+func parseBodyChecks(h http.Header) (bodyChecks, error) {
+	c := bodyChecks{contentMD5: h.Get("Content-MD5")}
+	if err := checkContentMD5(c.contentMD5); err != nil {
+		return bodyChecks{}, err
+	}
+	var err error
+	if c.alg, c.expected, c.trailer, err = requestChecksum(h); err != nil {
+		return bodyChecks{}, err
+	}
+	return c, nil
+}
+
 // readVerified reads a request body (decoding aws-chunked framing) through
 // ingest and checks it against the declared length, trailer checksum,
 // checksum header and Content-MD5; a body that fails a check is discarded.
-func (s *Service) readVerified(r *http.Request, ingest func(io.Reader, int64, string) (*ingested, error), alg, contentMD5, trailer, expected string) (*ingested, error) {
+func (s *Service) readVerified(r *http.Request, ingest func(io.Reader, int64, string) (*ingested, error), c bodyChecks) (*ingested, error) {
 	body, size, cr, decoded, err := requestBody(r)
 	if err != nil {
 		return nil, err
@@ -130,7 +151,7 @@ func (s *Service) readVerified(r *http.Request, ingest func(io.Reader, int64, st
 		payload = sha256.New()
 		body = io.TeeReader(body, payload)
 	}
-	ing, err := ingest(body, size, alg)
+	ing, err := ingest(body, size, c.alg)
 	if err != nil {
 		return nil, err
 	}
@@ -140,11 +161,12 @@ func (s *Service) readVerified(r *http.Request, ingest func(io.Reader, int64, st
 			return nil, s3Errors.New(CodeContentSHA256Mismatch, "The provided 'x-amz-content-sha256' header does not match what was computed.")
 		}
 	}
-	if expected, err = checkChunkedBody(ing, cr, decoded, trailer, expected); err != nil {
+	expected, err := checkChunkedBody(ing, cr, decoded, c.trailer, c.expected)
+	if err != nil {
 		s.discard(ing)
 		return nil, err
 	}
-	if err := verifyDigests(ing, contentMD5, expected); err != nil {
+	if err := verifyDigests(ing, c.contentMD5, expected); err != nil {
 		s.discard(ing)
 		return nil, err
 	}
@@ -175,18 +197,14 @@ func (s *Service) putObject(w http.ResponseWriter, r *http.Request, bucket, key 
 	if err := validateWrite(key, &opts); err != nil {
 		return err
 	}
-	contentMD5 := r.Header.Get("Content-MD5")
-	if err := checkContentMD5(contentMD5); err != nil {
-		return err
-	}
-	alg, expected, trailer, err := requestChecksum(r.Header)
+	checks, err := parseBodyChecks(r.Header)
 	if err != nil {
 		return err
 	}
 	if err := s.checkBucket(bucket); err != nil {
 		return err
 	}
-	ing, err := s.readVerified(r, s.ingest, alg, contentMD5, trailer, expected)
+	ing, err := s.readVerified(r, s.ingest, checks)
 	if err != nil {
 		return err
 	}
@@ -522,7 +540,7 @@ func (s *Service) deleteObjects(w http.ResponseWriter, r *http.Request, bucket s
 		return s3Errors.New(CodeMalformedXML, "request body is too large")
 	}
 	if isAWSChunked(r) {
-		cr := newChunkedReader(strings.NewReader(string(body)))
+		cr := newChunkedReader(bytes.NewReader(body))
 		if body, err = io.ReadAll(cr); err != nil {
 			return bodyError(err)
 		}

@@ -39,15 +39,14 @@ func clampMaxKeys(n int) int {
 
 // startIndex returns the index of the first key that is >= prefix and > marker.
 func startIndex(keys []string, prefix, marker string) int {
-	from := prefix
-	if marker >= from {
-		i := sort.SearchStrings(keys, marker)
-		if i < len(keys) && keys[i] == marker {
-			i++
-		}
-		return i
+	if marker < prefix {
+		return sort.SearchStrings(keys, prefix)
 	}
-	return sort.SearchStrings(keys, from)
+	i := sort.SearchStrings(keys, marker)
+	if i < len(keys) && keys[i] == marker {
+		i++
+	}
+	return i
 }
 
 // prefixBlockEnd returns the index just past the run of keys, starting at i,
@@ -73,13 +72,28 @@ func commonPrefix(key, prefix, delimiter string) string {
 // ListObjects lists the current versions of keys in sorted order, rolling keys
 // up into common prefixes when a delimiter is set. Keys whose latest version
 // is a delete marker are not listed.
-func (s *Service) ListObjects(ctx context.Context, bucket string, opts ListOptions) (ListResult, error) {
+func (s *Service) ListObjects(ctx context.Context, name string, opts ListOptions) (ListResult, error) {
+	var res ListResult
+	err := s.readBucket(name, func(b *bucket) { res = b.listObjects(opts) })
+	return res, err
+}
+
+// readBucket runs read on the named bucket under the read lock, then waits
+// until the state it saw is durable.
+func (s *Service) readBucket(name string, read func(b *bucket)) error {
 	s.mu.RLock()
-	b := s.buckets[bucket]
+	b := s.buckets[name]
 	if b == nil {
 		s.mu.RUnlock()
-		return ListResult{}, errNoSuchBucket(bucket)
+		return errNoSuchBucket(name)
 	}
+	read(b)
+	seq := b.lastSeq
+	s.mu.RUnlock()
+	return s.waitDurable(seq)
+}
+
+func (b *bucket) listObjects(opts ListOptions) ListResult {
 	limit := clampMaxKeys(opts.MaxKeys)
 	var res ListResult
 	var last string
@@ -125,12 +139,10 @@ func (s *Service) ListObjects(ctx context.Context, bucket string, opts ListOptio
 		count++
 		last = k
 	}
-	seq := b.lastSeq
-	s.mu.RUnlock()
 	if res.IsTruncated {
 		res.NextMarker = last
 	}
-	return res, s.waitDurable(seq)
+	return res
 }
 
 // VersionListOptions select the versions ListObjectVersions returns.
@@ -155,13 +167,13 @@ type VersionListResult struct {
 }
 
 // ListObjectVersions lists every version and delete marker.
-func (s *Service) ListObjectVersions(ctx context.Context, bucket string, opts VersionListOptions) (VersionListResult, error) {
-	s.mu.RLock()
-	b := s.buckets[bucket]
-	if b == nil {
-		s.mu.RUnlock()
-		return VersionListResult{}, errNoSuchBucket(bucket)
-	}
+func (s *Service) ListObjectVersions(ctx context.Context, name string, opts VersionListOptions) (VersionListResult, error) {
+	var res VersionListResult
+	err := s.readBucket(name, func(b *bucket) { res = b.listVersions(opts) })
+	return res, err
+}
+
+func (b *bucket) listVersions(opts VersionListOptions) VersionListResult {
 	limit := clampMaxKeys(opts.MaxKeys)
 	var res VersionListResult
 	var lastKey, lastVersion string
@@ -218,10 +230,8 @@ scan:
 			lastKey, lastVersion = k, v.ID
 		}
 	}
-	seq := b.lastSeq
-	s.mu.RUnlock()
 	if res.IsTruncated {
 		res.NextKeyMarker, res.NextVersionIDMarker = lastKey, lastVersion
 	}
-	return res, s.waitDurable(seq)
+	return res
 }

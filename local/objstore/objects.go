@@ -201,8 +201,7 @@ func (s *Service) spill(head []byte, r io.Reader, h *bodyHasher) (*ingested, err
 	if _, err := w.Write(head); err != nil {
 		return fail(fmt.Errorf("write object body: %w", err))
 	}
-	n, err := io.Copy(w, io.LimitReader(readerOnly{r}, MaxObjectSize-int64(len(head))+1))
-	if err != nil {
+	if _, err := io.Copy(w, io.LimitReader(readerOnly{r}, MaxObjectSize-int64(len(head))+1)); err != nil {
 		if _, ok := err.(*os.PathError); ok {
 			return fail(fmt.Errorf("write object body: %w", err))
 		}
@@ -211,7 +210,6 @@ func (s *Service) spill(head []byte, r io.Reader, h *bodyHasher) (*ingested, err
 	if h.size > MaxObjectSize {
 		return fail(s3Errors.New(CodeEntityTooLarge, "Your proposed upload exceeds the maximum allowed object size"))
 	}
-	_ = n
 	if err := s.durability.FlushAll(f); err != nil {
 		return fail(fmt.Errorf("object body: %w", err))
 	}
@@ -776,7 +774,7 @@ func (s *Service) copyLocked(srcBucket, srcKey, dstBucket, dstKey string, opts *
 		}
 		if err := s.durability.FlushDir(s.blobDir); err != nil {
 			os.Remove(filepath.Join(s.blobDir, name))
-			return fail(err)
+			return fail(fmt.Errorf("copy object body: %w", err))
 		}
 		meta.Blob = name
 	}

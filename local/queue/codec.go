@@ -4,7 +4,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 )
 
 // Journal record kinds. Every record states the result of a change (not the
@@ -32,13 +33,8 @@ func (e *enc) str(v string)   { e.u(uint64(len(v))); e.b = append(e.b, v...) }
 func (e *enc) bytes(v []byte) { e.u(uint64(len(v))); e.b = append(e.b, v...) }
 
 func (e *enc) strMap(m map[string]string) {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	e.u(uint64(len(keys)))
-	for _, k := range keys {
+	e.u(uint64(len(m)))
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		e.str(k)
 		e.str(m[k])
 	}
@@ -49,12 +45,7 @@ func (e *enc) message(m *message) {
 	e.str(m.id)
 	e.str(m.body)
 	e.u(uint64(len(m.attrs)))
-	names := make([]string, 0, len(m.attrs))
-	for n := range m.attrs {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
+	for _, n := range slices.Sorted(maps.Keys(m.attrs)) {
 		a := m.attrs[n]
 		e.str(n)
 		e.str(a.DataType)
@@ -70,6 +61,11 @@ func (e *enc) message(m *message) {
 	e.str(m.group)
 	e.str(m.dedup)
 	e.str(m.dlqSource)
+	e.delivery(m)
+}
+
+// delivery writes the fields of m that change as it is received and released.
+func (e *enc) delivery(m *message) {
 	e.u(uint64(m.receives))
 	e.i(m.firstRecv)
 	e.i(m.visibleAt)
@@ -234,11 +230,7 @@ func encodeState(qname string, m *message) []byte {
 	e.byte1(recState)
 	e.str(qname)
 	e.u(m.seq)
-	e.u(uint64(m.receives))
-	e.i(m.firstRecv)
-	e.i(m.visibleAt)
-	e.u(m.nonce)
-	e.byte1(byte(m.state))
+	e.delivery(m)
 	return e.b
 }
 

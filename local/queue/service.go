@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/url"
 	"sort"
@@ -14,9 +15,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/dragons-dev/dragons/local/durable"
-
 	"github.com/dragons-dev/dragons/local/awsproto"
+	"github.com/dragons-dev/dragons/local/durable"
 )
 
 // DefaultAccountID is the local cloud's account id.
@@ -261,9 +261,7 @@ func (s *Service) createQueue(_ context.Context, base, name string, attrs, tags 
 		}
 	}
 	t := make(map[string]string, len(tags))
-	for k, v := range tags {
-		t[k] = v
-	}
+	maps.Copy(t, tags)
 	q := newQueue(name, s.arnOf(name), fifo, time.Now().Unix(), full, t)
 	s.queues[name] = q
 	b := s.logRecord(encodeQueueMeta(q))
@@ -397,13 +395,26 @@ func (s *Service) PurgeQueue(_ context.Context, ref string) error {
 	if err != nil {
 		return err
 	}
+	return s.update(q, func() ([]byte, error) {
+		q.clearMessages()
+		return encodeName(recPurge, q.name), nil
+	})
+}
+
+// update runs change on q under its lock, unless q has been deleted, and
+// journals the record change returns.
+func (s *Service) update(q *queue, change func() ([]byte, error)) error {
 	q.mu.Lock()
 	if q.deleted {
 		q.mu.Unlock()
 		return errNoQueue()
 	}
-	q.clearMessages()
-	b := s.logRecord(encodeName(recPurge, q.name))
+	rec, err := change()
+	if err != nil {
+		q.mu.Unlock()
+		return err
+	}
+	b := s.logRecord(rec)
 	q.mu.Unlock()
 	return b.wait()
 }
@@ -473,23 +484,18 @@ func (s *Service) SetQueueAttributes(_ context.Context, ref string, attrs map[st
 	if err := s.checkRedrive(q.name, q.fifo, canon); err != nil {
 		return err
 	}
-	q.mu.Lock()
-	if q.deleted {
-		q.mu.Unlock()
-		return errNoQueue()
-	}
-	for k, v := range canon {
-		if v == "" {
-			delete(q.attrs, k)
-		} else {
-			q.attrs[k] = v
+	return s.update(q, func() ([]byte, error) {
+		for k, v := range canon {
+			if v == "" {
+				delete(q.attrs, k)
+			} else {
+				q.attrs[k] = v
+			}
 		}
-	}
-	q.cfg = parseConfig(q.attrs)
-	q.modified = time.Now().Unix()
-	b := s.logRecord(encodeQueueMeta(q))
-	q.mu.Unlock()
-	return b.wait()
+		q.cfg = parseConfig(q.attrs)
+		q.modified = time.Now().Unix()
+		return encodeQueueMeta(q), nil
+	})
 }
 
 // TagQueue adds or replaces tags.
@@ -520,23 +526,15 @@ func (s *Service) changeTags(ref string, f func(map[string]string) error) error 
 	if err != nil {
 		return err
 	}
-	q.mu.Lock()
-	if q.deleted {
-		q.mu.Unlock()
-		return errNoQueue()
-	}
-	t := make(map[string]string, len(q.tags))
-	for k, v := range q.tags {
-		t[k] = v
-	}
-	if err := f(t); err != nil {
-		q.mu.Unlock()
-		return err
-	}
-	q.tags = t
-	b := s.logRecord(encodeQueueMeta(q))
-	q.mu.Unlock()
-	return b.wait()
+	return s.update(q, func() ([]byte, error) {
+		t := make(map[string]string, len(q.tags))
+		maps.Copy(t, q.tags)
+		if err := f(t); err != nil {
+			return nil, err
+		}
+		q.tags = t
+		return encodeQueueMeta(q), nil
+	})
 }
 
 // QueueTags returns a queue's tags.
@@ -548,9 +546,7 @@ func (s *Service) QueueTags(_ context.Context, ref string) (map[string]string, e
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	out := make(map[string]string, len(q.tags))
-	for k, v := range q.tags {
-		out[k] = v
-	}
+	maps.Copy(out, q.tags)
 	return out, nil
 }
 

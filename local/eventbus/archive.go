@@ -68,7 +68,7 @@ func (s *Service) openArchive(a *archive) error {
 	if s.dataDir == "" {
 		return nil
 	}
-	j, lines, err := openJournal(s.archivePath(a.Name), s.durability)
+	j, lines, err := openJournal(s.archivePath(a.Name), s.durability, s.log)
 	if err != nil {
 		return err
 	}

@@ -319,3 +319,34 @@ func TestRestartThroughSDK(t *testing.T) {
 		t.Fatalf("rules after restart = %+v %v", lr, err)
 	}
 }
+
+// TestJournalsSyncInTheBackground: at the default level the undelivered-
+// events journal is synced in the background after PutEvents; at the Disk
+// level every append syncs and no background sync runs.
+func TestJournalsSyncInTheBackground(t *testing.T) {
+	ctx := ctxT(t)
+	svc, err := New(Options{DataDir: t.TempDir(), Queues: newFakeQueues()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer svc.Close()
+	before := svc.pending.j.bg.Syncs()
+	if _, err := svc.PutEvents(ctx, &PutEventsInput{Entries: []PutEventsRequestEntry{{Source: "dragons.app", DetailType: "T", Detail: `{}`}}}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * durable.SyncInterval)
+	for svc.pending.j.bg.Syncs() == before && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if svc.pending.j.bg.Syncs() == before {
+		t.Fatalf("the event journal was not synced within %v of PutEvents", 20*durable.SyncInterval)
+	}
+	disk, err := New(Options{DataDir: t.TempDir(), Queues: newFakeQueues(), Durability: durable.Disk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer disk.Close()
+	if disk.pending.j.bg != nil {
+		t.Fatal("the Disk level runs a background sync")
+	}
+}

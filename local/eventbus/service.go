@@ -218,10 +218,6 @@ func New(opts Options) (*Service, error) {
 			s.work.run()
 		}()
 	}
-	if s.pending != nil {
-		s.bg.Add(1)
-		go s.syncLoop()
-	}
 	for _, ev := range resume {
 		s.inflight.Add(1)
 		s.enqueueDispatch(ev)
@@ -297,34 +293,6 @@ func (s *Service) Close() error {
 		}
 	}
 	return errors.Join(errs...)
-}
-
-// syncLoop flushes journals to disk regularly; writes reach the OS before they are
-// acknowledged, so a killed process loses nothing, and this bounds what a power
-// loss could take.
-func (s *Service) syncLoop() {
-	defer s.bg.Done()
-	t := time.NewTicker(durable.SyncInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-s.ctx.Done():
-			return
-		case <-t.C:
-			if err := s.pending.sync(); err != nil {
-				s.log.Warn("sync event journal", "err", err)
-			}
-			s.mu.RLock()
-			for _, a := range s.archives {
-				if a.log != nil {
-					if err := a.log.sync(); err != nil {
-						s.log.Warn("sync archive", "archive", a.Name, "err", err)
-					}
-				}
-			}
-			s.mu.RUnlock()
-		}
-	}
 }
 
 // after runs f after d unless the service closes first.
@@ -536,7 +504,7 @@ func (s *Service) load() ([]*event, error) {
 			s.replays[r.Name] = r
 		}
 	}
-	pending, events, err := openPendingLog(filepath.Join(s.dataDir, "pending.jsonl"), s.durability)
+	pending, events, err := openPendingLog(filepath.Join(s.dataDir, "pending.jsonl"), s.durability, s.log)
 	if err != nil {
 		return nil, err
 	}

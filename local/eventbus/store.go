@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sync"
@@ -15,20 +16,20 @@ import (
 )
 
 // journal is an append-only file of JSON lines. Each append reaches the operating
-// system before it returns (so it survives the process being killed); sync
-// flushes it to the disk. A line torn by a crash is cut off when the file is
-// opened again.
+// system before it returns (so it survives the process being killed); at the
+// Disk level it is also synced before it returns, at the Process level in the
+// background. A line torn by a crash is cut off when the file is opened again.
 type journal struct {
 	mu    sync.Mutex
 	path  string
-	level durable.Level // Disk: append syncs before it returns
+	level durable.Level       // Disk: append syncs before it returns
+	bg    *durable.Background // Process: syncs the file now and then
 	f     *os.File
-	dirty bool
 }
 
 // openJournal opens (creating if needed) the journal at path and returns its
 // complete lines.
-func openJournal(path string, level durable.Level) (*journal, [][]byte, error) {
+func openJournal(path string, level durable.Level, log *slog.Logger) (*journal, [][]byte, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, nil, fmt.Errorf("create directory for %s: %w", path, err)
 	}
@@ -65,7 +66,18 @@ func openJournal(path string, level durable.Level) (*journal, [][]byte, error) {
 		f.Close()
 		return nil, nil, fmt.Errorf("seek journal %s: %w", path, err)
 	}
-	return &journal{path: path, level: level, f: f}, lines, nil
+	j := &journal{path: path, level: level, f: f}
+	if level == durable.Process {
+		j.bg = durable.StartBackground(durable.SyncInterval, j.file, func(err error) { log.Warn("sync journal", "path", path, "err", err) })
+	}
+	return j, lines, nil
+}
+
+// file returns the journal's current file (nil once closed).
+func (j *journal) file() *os.File {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.f
 }
 
 // append writes lines to the journal, each followed by a newline, in one write.
@@ -85,20 +97,8 @@ func (j *journal) append(lines ...[]byte) error {
 		}
 		return nil
 	}
-	j.dirty = true
-	return nil
-}
-
-// sync flushes appended lines to the disk.
-func (j *journal) sync() error {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	if j.f == nil || !j.dirty {
-		return nil
-	}
-	j.dirty = false
-	if err := j.f.Sync(); err != nil {
-		return fmt.Errorf("sync journal %s: %w", j.path, err)
+	if j.bg != nil {
+		j.bg.Mark()
 	}
 	return nil
 }
@@ -120,7 +120,6 @@ func (j *journal) rewrite(lines [][]byte) error {
 	}
 	j.f.Close()
 	j.f = f
-	j.dirty = false
 	return nil
 }
 
@@ -139,6 +138,9 @@ func joinLines(lines [][]byte) []byte {
 }
 
 func (j *journal) close() error {
+	if j.bg != nil {
+		j.bg.Stop() // the file is synced below
+	}
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if j.f == nil {
@@ -175,8 +177,8 @@ type pendingLog struct {
 	lines int
 }
 
-func openPendingLog(path string, level durable.Level) (*pendingLog, []pendingRecord, error) {
-	j, lines, err := openJournal(path, level)
+func openPendingLog(path string, level durable.Level, log *slog.Logger) (*pendingLog, []pendingRecord, error) {
+	j, lines, err := openJournal(path, level, log)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -263,7 +265,6 @@ func (p *pendingLog) done(id string) error {
 	return nil
 }
 
-func (p *pendingLog) sync() error  { return p.j.sync() }
 func (p *pendingLog) close() error { return p.j.close() }
 
 // workQueue is an unbounded FIFO of jobs run by worker goroutines. Pushing never

@@ -6,12 +6,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/dragons-dev/dragons/internal/crashtest"
 
 	"github.com/dragons-dev/dragons/local/durable"
 
@@ -239,16 +239,8 @@ func TestHelperProcess(t *testing.T) {
 // that every acknowledged event is archived and still delivered after a restart.
 func TestKillNineLosesNothing(t *testing.T) {
 	dir := t.TempDir()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperProcess$", "-test.count=1")
-	cmd.Env = append(os.Environ(), "EVENTBUS_HELPER_DIR="+dir)
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	child := crashtest.Start(t, "TestHelperProcess", "EVENTBUS_HELPER_DIR="+dir)
+	stdout := child.Stdout
 	acked := map[string]bool{}
 	sc := bufio.NewScanner(stdout)
 	for sc.Scan() && len(acked) < 1000 {
@@ -260,10 +252,10 @@ func TestKillNineLosesNothing(t *testing.T) {
 			acked[id] = true
 		}
 	}
-	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+	if err := child.Kill(); err != nil {
 		t.Fatal(err)
 	}
-	_ = cmd.Wait()
+	child.Wait()
 	if len(acked) < 1000 {
 		t.Fatalf("helper acknowledged only %d events", len(acked))
 	}

@@ -7,11 +7,11 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
+
+	"github.com/dragons-dev/dragons/internal/crashtest"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
@@ -175,15 +175,8 @@ func TestHelperProcess(t *testing.T) {
 
 func TestKill9KeepsAcknowledgedUsers(t *testing.T) {
 	dir := t.TempDir()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperProcess$", "-test.count=1")
-	cmd.Env = append(os.Environ(), "IDENTITY_HELPER_DIR="+dir)
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	child := crashtest.Start(t, "TestHelperProcess", "IDENTITY_HELPER_DIR="+dir)
+	stdout := child.Stdout
 	var poolID string
 	var acked []string
 	sc := bufio.NewScanner(stdout)
@@ -198,11 +191,11 @@ func TestKill9KeepsAcknowledgedUsers(t *testing.T) {
 			t.Fatalf("helper said %q", sc.Text())
 		}
 		if len(acked) == 60 {
-			_ = cmd.Process.Signal(syscall.SIGKILL)
+			_ = child.Kill()
 			break
 		}
 	}
-	_ = cmd.Wait()
+	child.Wait()
 	if len(acked) < 60 {
 		t.Fatalf("helper stopped after %d users", len(acked))
 	}

@@ -13,15 +13,15 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/dragons-dev/dragons/internal/crashtest"
 
 	"github.com/dragons-dev/dragons/local/durable"
 
@@ -306,23 +306,8 @@ func TestHelperProcess(t *testing.T) {
 // every stored object is intact.
 func TestKillNineLosesNothingAcknowledged(t *testing.T) {
 	dir := t.TempDir()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperProcess$", "-test.count=1")
-	cmd.Env = append(os.Environ(), "OBJSTORE_HELPER_DIR="+dir)
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	killed := false
-	defer func() {
-		if !killed {
-			cmd.Process.Kill()
-			cmd.Wait()
-		}
-	}()
+	child := crashtest.Start(t, "TestHelperProcess", "OBJSTORE_HELPER_DIR="+dir)
+	stdout := child.Stdout
 	line, err := bufio.NewReader(stdout).ReadString('\n')
 	if err != nil || !strings.HasPrefix(line, "ADDR ") {
 		t.Fatalf("child said %q (%v)", line, err)
@@ -374,11 +359,10 @@ func TestKillNineLosesNothingAcknowledged(t *testing.T) {
 	for acks.Load() < 600 && time.Now().Before(deadline) {
 		time.Sleep(5 * time.Millisecond)
 	}
-	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+	if err := child.Kill(); err != nil {
 		t.Fatal(err)
 	}
-	cmd.Wait()
-	killed = true
+	child.Wait()
 	stop.Store(true)
 	wg.Wait()
 	if acks.Load() < 50 {

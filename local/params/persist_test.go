@@ -6,11 +6,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
+
+	"github.com/dragons-dev/dragons/internal/crashtest"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
@@ -86,15 +86,8 @@ func TestHelperProcess(t *testing.T) {
 
 func TestKill9KeepsAcknowledgedWrites(t *testing.T) {
 	dir := t.TempDir()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperProcess$", "-test.count=1")
-	cmd.Env = append(os.Environ(), "PARAMS_HELPER_DIR="+dir)
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	child := crashtest.Start(t, "TestHelperProcess", "PARAMS_HELPER_DIR="+dir)
+	stdout := child.Stdout
 	// Each acknowledged write names the parameter, its version and its value.
 	type ack struct {
 		version int64
@@ -112,11 +105,11 @@ func TestKill9KeepsAcknowledgedWrites(t *testing.T) {
 		fmt.Sscan(f[2], &v)
 		last[f[1]] = ack{v, f[3]}
 		if count++; count == 150 {
-			_ = cmd.Process.Signal(syscall.SIGKILL)
+			_ = child.Kill()
 			break
 		}
 	}
-	_ = cmd.Wait()
+	child.Wait()
 	if count < 150 {
 		t.Fatalf("helper stopped after %d writes", count)
 	}

@@ -6,14 +6,14 @@ import (
 	"fmt"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/dragons-dev/dragons/internal/crashtest"
 
 	"github.com/dragons-dev/dragons/local/durable"
 
@@ -286,16 +286,8 @@ func TestKillNineLosesNothingAcknowledged(t *testing.T) {
 	// never received must be there.
 	sent, received, deleted := map[string]bool{}, map[string]bool{}, map[string]bool{}
 	for round := 0; round < 3; round++ {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestHelperProcess$", "-test.count=1")
-		cmd.Env = append(os.Environ(), "QUEUE_HELPER_DIR="+dir, fmt.Sprint("QUEUE_HELPER_ROUND=", round))
-		stdout, err := cmd.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		cmd.Stderr = os.Stderr
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
+		child := crashtest.Start(t, "TestHelperProcess", "QUEUE_HELPER_DIR="+dir, fmt.Sprint("QUEUE_HELPER_ROUND=", round))
+		stdout := child.Stdout
 		sc := bufio.NewScanner(stdout)
 		lines := 0
 		killed := false
@@ -316,13 +308,13 @@ func TestKillNineLosesNothingAcknowledged(t *testing.T) {
 			}
 			lines++
 			if lines == 1500+round*500 && !killed {
-				if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+				if err := child.Kill(); err != nil {
 					t.Fatal(err)
 				}
 				killed = true
 			}
 		}
-		_ = cmd.Wait()
+		child.Wait()
 		if !killed {
 			t.Fatalf("helper exited early after %d lines", lines)
 		}

@@ -10,13 +10,13 @@ import (
 	"math/rand/v2"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/dragons-dev/dragons/internal/crashtest"
 
 	"github.com/dragons-dev/dragons/local/durable"
 
@@ -331,15 +331,8 @@ func TestExpressHelperProcess(t *testing.T) {
 
 func TestKillNineExpress(t *testing.T) {
 	dir := t.TempDir()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestExpressHelperProcess$", "-test.count=1")
-	cmd.Env = append(os.Environ(), "SFN_EXPRESS_HELPER_DIR="+dir)
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	child := crashtest.Start(t, "TestExpressHelperProcess", "SFN_EXPRESS_HELPER_DIR="+dir)
+	stdout := child.Stdout
 	type line struct{ kind, name string }
 	lines := make(chan line, 100000)
 	go func() {
@@ -370,8 +363,8 @@ collect:
 			break collect
 		}
 	}
-	_ = cmd.Process.Signal(syscall.SIGKILL)
-	_ = cmd.Wait()
+	_ = child.Kill()
+	child.Wait()
 	for l := range lines {
 		switch l.kind {
 		case "ACK":

@@ -7,12 +7,12 @@ import (
 	"fmt"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/dragons-dev/dragons/internal/crashtest"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
@@ -151,15 +151,8 @@ func TestHelperProcess(t *testing.T) {
 
 func TestKillNineLosesNothingAcknowledged(t *testing.T) {
 	dir := t.TempDir()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperProcess$", "-test.count=1")
-	cmd.Env = append(os.Environ(), "SFN_HELPER_DIR="+dir)
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	child := crashtest.Start(t, "TestHelperProcess", "SFN_HELPER_DIR="+dir)
+	stdout := child.Stdout
 	acked := make(chan string, 10000)
 	go func() {
 		sc := bufio.NewScanner(stdout)
@@ -185,8 +178,8 @@ collect:
 			break collect
 		}
 	}
-	_ = cmd.Process.Signal(syscall.SIGKILL)
-	_ = cmd.Wait()
+	_ = child.Kill()
+	child.Wait()
 	for a := range acked {
 		got = append(got, a)
 	}
@@ -195,7 +188,7 @@ collect:
 	}
 
 	// Every file parses.
-	err = filepath.Walk(dir, func(p string, info os.FileInfo, err error) error {
+	err := filepath.Walk(dir, func(p string, info os.FileInfo, err error) error {
 		if err != nil || info.IsDir() || !strings.HasSuffix(p, ".json") {
 			return err
 		}

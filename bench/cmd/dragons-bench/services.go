@@ -266,7 +266,7 @@ func benchServices(ctx context.Context, o options) error {
 	t.print()
 	fmt.Print("The bare net/http row is a Go HTTP server that stores nothing: it reads each PUT's body and answers with fixed headers, and answers each GET with the same 1 KiB and its checksum. It is the most any Go server could reach here while the SDK clients share the two cores, so it bounds our ratio to moto_server on those workloads.\n\n")
 
-	fmt.Printf("Goals (issue 3): throughput >= 20x moto_server's and p99 < 5 ms at concurrency %d, for the two modes `dragons up` offers without flags (--ephemeral: in memory; the default: a data directory whose acknowledged writes survive kill -9). The --fsync rows, which also sync every write to the disk, are for information. The last column, moto_server's server CPU time per operation divided by ours, does not depend on how busy the machine is.\n\n", o.concurrency)
+	fmt.Printf("Goals (issue 3): throughput >= 20x moto_server's and p99 < 5 ms at concurrency %d, for the two modes `dragons up` offers without flags (--ephemeral: in memory; the default: a data directory whose acknowledged writes survive kill -9). The --fsync rows, whose journals also sync to the disk before every answer, are for information. The last column, moto_server's server CPU time per operation divided by ours, does not depend on how busy the machine is.\n\n", o.concurrency)
 	g := table{head: []string{"workload", "backend", "ours/moto", ">= 20x moto", "p99 judged", "p99 < 5 ms", "moto CPU/op ÷ ours"}}
 	judgedCalls := false
 	for _, w := range workloads {
